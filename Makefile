@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine (Python 3.11 + pip):
+#   make reproduce   run the pipeline on the embedded default (local CPU, preset from config.yaml)
+#   make test        run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: reproduce test sweeps dry-run lint clean-venv
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(BIN)/snakemake --cores all all
+
+sweeps: $(STAMP)
+	$(BIN)/snakemake --cores all sweeps
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+dry-run: $(STAMP)
+	$(BIN)/snakemake -n all
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,107 @@
+"""Greedy left-to-right generation (the paper's protocol for every model) and retrieval metrics.
+
+Answers are generated one token at a time, left to right, for a known number of answer tokens.
+At each step the unknown positions (the current one and those after it) hold ``<mask>``:
+the decoder-only model never looks at them (causal attention); the encoder-only MLM reads them as
+mask tokens (so it knows how many answer tokens remain, as in BERT-style decoding); the
+encoder-decoder sees only known tokens as context, ranked as the objective's ``decoding`` says.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+
+from .data import EncodedSplit
+from .objectives import decoding_rank
+from .vocabulary import BOS_ID, MASK_ID, PAD_ID
+
+NEVER_GENERATED = (PAD_ID, BOS_ID, MASK_ID)
+
+
+@torch.no_grad()
+def generate(model, prompts: torch.Tensor, num_tokens: int, decoding: str) -> torch.Tensor:
+    """Greedy answers [B, num_tokens] for equal-length prompts [B, P] (BOS first, no padding)."""
+    B, P = prompts.shape
+    tokens = torch.cat([prompts, torch.full((B, num_tokens), MASK_ID, dtype=prompts.dtype, device=prompts.device)], 1)
+    known = torch.zeros_like(tokens, dtype=torch.bool)
+    known[:, :P] = True
+    select = torch.zeros_like(known)
+    for position in range(P, P + num_tokens):
+        select.zero_()
+        select[:, position] = True
+        logits = model(tokens, decoding_rank(known, decoding), select).float()
+        logits[:, list(NEVER_GENERATED)] = float("-inf")
+        tokens[:, position] = logits.argmax(-1)
+        known[:, position] = True
+    return tokens[:, P:]
+
+
+def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) -> list[dict]:
+    """Generate every example's answer; batches group examples of equal prompt and answer length."""
+    was_training = model.training
+    model.eval()
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, (p, a) in enumerate(zip(split.prompt_lengths.tolist(), split.answer_lengths.tolist())):
+        groups[(p, a)].append(i)
+    results: list[dict] = [{} for _ in range(len(split))]
+    for (P, A), indices in sorted(groups.items()):
+        for start in range(0, len(indices), batch_size):
+            idx = torch.tensor(indices[start : start + batch_size], device=split.tokens.device)
+            rows = split.tokens[idx]
+            answers = rows[:, P : P + A]
+            predicted = generate(model, rows[:, :P], A, decoding)
+            correct = (predicted == answers).cpu()
+            for j, i in enumerate(idx.tolist()):
+                results[i] = {
+                    "direction": split.directions[i],
+                    "predicted": predicted[j].tolist(),
+                    "answer": answers[j].tolist(),
+                    "exact_match": bool(correct[j].all()),
+                    "token_accuracy": float(correct[j].float().mean()) if A else 1.0,
+                }
+    model.train(was_training)
+    return results
+
+
+def summarize(predictions: list[dict]) -> dict[str, dict[str, float]]:
+    """Per direction: exact match and per-token accuracy in percent, and the number of questions."""
+    by_direction: dict[str, list[dict]] = defaultdict(list)
+    for p in predictions:
+        by_direction[p["direction"]].append(p)
+    return {
+        direction: {
+            "exact_match": 100.0 * sum(p["exact_match"] for p in ps) / len(ps),
+            "token_accuracy": 100.0 * sum(p["token_accuracy"] for p in ps) / len(ps),
+            "count": len(ps),
+        }
+        for direction, ps in sorted(by_direction.items())
+    }
+
+
+def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_path, predictions_path, log=print,
+                   device: str = "auto") -> dict:
+    """Score a trained model on every held-out question; write eval.json and predictions.jsonl."""
+    import json
+    from pathlib import Path
+
+    from . import data as data_io
+    from .training import atomic_write_text, load_model, resolve_device
+
+    device = resolve_device(device)
+    model, _ = load_model(model_path, device)
+    tokenizer = data_io.load_tokenizer(data_dir)
+    test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer).to(device)
+    log(f"evaluating {identity['objective']} on {len(test)} held-out questions")
+    predictions = predict(model, test, objective.spec.decoding)
+    metrics = summarize(predictions)
+    for direction, values in metrics.items():
+        log(f"{direction}: exact match {values['exact_match']:.1f}%, token accuracy {values['token_accuracy']:.1f}% ({values['count']} questions)")
+    result = {**identity, "metrics": metrics}
+    atomic_write_text(Path(evaluation_path), json.dumps(result, indent=1))
+    lines = []
+    for p in predictions:
+        lines.append(json.dumps({**p, "predicted": tokenizer.decode(p["predicted"]), "answer": tokenizer.decode(p["answer"])}))
+    atomic_write_text(Path(predictions_path), "\n".join(lines) + "\n")
+    return result

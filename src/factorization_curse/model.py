@@ -1,0 +1,174 @@
+"""One transformer family in the paper's three architectures (paper Appendix G).
+
+- ``decoder``: GPT-style causal decoder (AR objectives).
+- ``encoder``: BERT-style bidirectional encoder reading ``<mask>`` at hidden positions (MLM).
+- ``encoder-decoder``: XLNet-like two streams. The encoder (content stream) lets token i attend to
+  tokens j with rank[j] <= rank[i]; the decoder (query stream) starts from one shared learned
+  embedding at every position and, in each layer, attends with its own queries to the keys and
+  values of the same encoder layer for the tokens with rank[j] < rank[i]. Any objective runs on it.
+
+All blocks are pre-LayerNorm GPT blocks with rotary position embeddings (RoPE), and attention is
+``torch.nn.functional.scaled_dot_product_attention``. Every architecture returns logits aligned
+with the tokens: ``logits[:, i]`` is the prediction of ``tokens[:, i]`` from its context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .vocabulary import MASK_ID, PAD_ID
+
+ARCHITECTURES = ("decoder", "encoder", "encoder-decoder")
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int
+    architecture: str = "encoder-decoder"
+    n_layer: int = 2  # blocks per stack (the encoder-decoder has this many in each stream)
+    n_head: int = 4
+    d_model: int = 128
+    d_ff: int = 0  # MLP width; 0 means 4 * d_model
+    dropout: float = 0.0  # the paper trains without dropout
+    rope_base: float = 10000.0
+
+    def __post_init__(self):
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.architecture!r}; choose one of {ARCHITECTURES}")
+        if self.d_model % self.n_head or (self.d_model // self.n_head) % 2:
+            raise ValueError(f"d_model={self.d_model} must split into n_head={self.n_head} heads of even width")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Rotary(nn.Module):
+    """Rotary position embedding, applied to queries and keys of shape [B, H, T, Dh]."""
+
+    def __init__(self, head_dim: int, base: float):
+        super().__init__()
+        self.register_buffer("inv_freq", base ** (-torch.arange(0, head_dim, 2).float() / head_dim), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        T = x.shape[-2]
+        angles = torch.arange(T, device=x.device, dtype=torch.float32)[:, None] * self.inv_freq[None, :]
+        cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+        x1, x2 = x[..., 0::2], x[..., 1::2]
+        return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        width = cfg.d_ff or 4 * cfg.d_model
+        self.up = nn.Linear(cfg.d_model, width)
+        self.down = nn.Linear(width, cfg.d_model)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x):
+        return self.dropout(self.down(F.gelu(self.up(x))))
+
+
+class Block(nn.Module):
+    """Self-attention block; also returns its (rotated) keys and values for a query stream."""
+
+    def __init__(self, cfg: ModelConfig, rotary: Rotary):
+        super().__init__()
+        self.n_head, self.rotary, self.dropout = cfg.n_head, rotary, cfg.dropout
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.out = nn.Linear(cfg.d_model, cfg.d_model)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x, mask=None, is_causal=False):
+        B, T, C = x.shape
+        q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
+        q, k = self.rotary(q), self.rotary(k)
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=is_causal, dropout_p=self.dropout if self.training else 0.0
+        )
+        x = x + self.out(y.transpose(1, 2).reshape(B, T, C))
+        return x + self.mlp(self.ln2(x)), k, v
+
+
+class QueryBlock(nn.Module):
+    """Query-stream block: its own queries attend to a content block's keys and values."""
+
+    def __init__(self, cfg: ModelConfig, rotary: Rotary):
+        super().__init__()
+        self.n_head, self.rotary, self.dropout = cfg.n_head, rotary, cfg.dropout
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
+        self.q = nn.Linear(cfg.d_model, cfg.d_model)
+        self.out = nn.Linear(cfg.d_model, cfg.d_model)
+        self.mlp = MLP(cfg)
+
+    def forward(self, g, k, v, mask):
+        B, T, C = g.shape
+        q = self.rotary(self.q(self.ln1(g)).view(B, T, self.n_head, C // self.n_head).transpose(1, 2))
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
+        g = g + self.out(y.transpose(1, 2).reshape(B, T, C))
+        return g + self.mlp(self.ln2(g))
+
+
+class Transformer(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        rotary = Rotary(cfg.d_model // cfg.n_head, cfg.rope_base)
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.blocks = nn.ModuleList(Block(cfg, rotary) for _ in range(cfg.n_layer))
+        if cfg.architecture == "encoder-decoder":
+            self.query_embedding = nn.Parameter(0.02 * torch.randn(cfg.d_model))
+            self.query_blocks = nn.ModuleList(QueryBlock(cfg, rotary) for _ in range(cfg.n_layer))
+        self.ln_f = nn.LayerNorm(cfg.d_model)
+        self.head = nn.Linear(cfg.d_model, cfg.vocab_size, bias=False)
+        self.head.weight = self.embed.weight  # tied input and output embeddings
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module):
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def hidden_states(self, tokens: torch.Tensor, rank: torch.Tensor) -> torch.Tensor:
+        """[B, T, d]: the state at position i that predicts ``tokens[:, i]`` under ``rank``."""
+        arch = self.cfg.architecture
+        if arch == "decoder":
+            h = self.embed(tokens)
+            for block in self.blocks:
+                h, _, _ = block(h, is_causal=True)
+            # position i-1 predicts token i: shift so that row i is the prediction of token i
+            return F.pad(h[:, :-1], (0, 0, 1, 0))
+        if arch == "encoder":
+            hidden = rank > 0  # masked objectives: 0 = visible, 1 = hidden, -1 = BOS
+            h = self.embed(torch.where(hidden, torch.full_like(tokens, MASK_ID), tokens))
+            mask = (tokens != PAD_ID)[:, None, None, :]
+            for block in self.blocks:
+                h, _, _ = block(h, mask=mask)
+            return h
+        content_mask = (rank[:, None, :] <= rank[:, :, None])[:, None]
+        query_mask = rank[:, None, :] < rank[:, :, None]
+        query_mask[:, :, 0] = True  # BOS is context for every query (and keeps BOS's own row non-empty)
+        query_mask = query_mask[:, None]
+        h = self.embed(tokens)
+        g = self.query_embedding.expand_as(h)
+        for block, query_block in zip(self.blocks, self.query_blocks):
+            h, k, v = block(h, mask=content_mask)
+            g = query_block(g, k, v, mask=query_mask)
+        return g
+
+    def forward(self, tokens: torch.Tensor, rank: torch.Tensor, select: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits [B, T, V]; with a bool ``select`` [B, T], only the selected rows [N, V]."""
+        h = self.hidden_states(tokens, rank)
+        if select is not None:
+            h = h[select]
+        return self.head(self.ln_f(h))

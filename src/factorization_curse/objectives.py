@@ -1,0 +1,233 @@
+"""Training objectives as rules for which tokens are context for which predictions.
+
+An objective turns a batch of token sequences into a :class:`Factorization`: the sequence the
+model reads, a *rank* per position, and a loss weight per position. The rule is one line:
+
+    token j is context for the prediction of token i  iff  rank[j] < rank[i].
+
+Left-to-right AR gives rank = position; PLM gives rank = a random permutation; masked objectives
+give rank 0 to visible tokens and 1 to hidden ones (hidden tokens see only visible ones). The
+beginning-of-sequence token has rank -1 (context for everything, never predicted) and padding a
+rank above every real token. The encoder-decoder turns ranks into attention masks; the decoder-only
+and encoder-only architectures accept the objectives whose rule they can express (see ``kind``).
+
+Adding an objective: write one function ``(tokens, lengths, generator, **params) -> Factorization``
+and register it in ``OBJECTIVE_KINDS``; the config names it under ``objectives``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from .vocabulary import EOS_ID, PAD_ID
+
+BOS_RANK = -1
+
+
+@dataclass
+class Factorization:
+    tokens: torch.Tensor  # [B, T] int64: the sequences the model reads (BOS first, right padding)
+    rank: torch.Tensor  # [B, T] int64: token j informs token i iff rank[j] < rank[i]
+    weights: torch.Tensor  # [B, T] float: loss weight of predicting token i (0: not predicted)
+
+    @property
+    def targets(self) -> torch.Tensor:
+        return self.weights > 0
+
+    def context_mask(self) -> torch.Tensor:
+        """[B, T, T] bool: entry (b, i, j) says token j is context for the prediction of token i."""
+        return self.rank[:, None, :] < self.rank[:, :, None]
+
+
+def real_positions(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """[B, T] bool: the predictable tokens, i.e. positions 1 .. length-1 (everything after BOS)."""
+    positions = torch.arange(tokens.shape[1], device=tokens.device)
+    return (positions[None, :] >= 1) & (positions[None, :] < lengths[:, None])
+
+
+def _finish(tokens, lengths, rank, predicted, weights) -> Factorization:
+    """Fix BOS at rank -1, padding above every real rank, and zero weights off the predictions."""
+    real = real_positions(tokens, lengths)
+    rank = rank.clone()
+    rank[:, 0] = BOS_RANK
+    rank[~real & (torch.arange(tokens.shape[1], device=tokens.device)[None, :] > 0)] = tokens.shape[1]
+    weights = torch.where(predicted & real, weights, torch.zeros_like(weights))
+    return Factorization(tokens=tokens, rank=rank, weights=weights)
+
+
+def random_order(lengths: torch.Tensor, T: int, generator: torch.Generator | None) -> torch.Tensor:
+    """[B, T] int: a uniformly random order 0..D-1 of each sequence's D real tokens (others >= D)."""
+    device = lengths.device
+    keys = torch.rand(lengths.shape[0], T, generator=generator, device=device)
+    positions = torch.arange(T, device=device)
+    real = (positions[None, :] >= 1) & (positions[None, :] < lengths[:, None])
+    keys = torch.where(real, keys, torch.full_like(keys, 2.0))
+    keys[:, 0] = 3.0  # BOS sorts last; its rank is overwritten anyway
+    return keys.argsort(dim=1).argsort(dim=1)
+
+
+def left_to_right(tokens, lengths, generator=None) -> Factorization:
+    """AR: every token predicted from the tokens before it."""
+    T = tokens.shape[1]
+    real = real_positions(tokens, lengths)
+    rank = torch.arange(T, device=tokens.device).expand_as(tokens)
+    D = real.sum(1, keepdim=True).clamp(min=1)
+    return _finish(tokens, lengths, rank, real, (1.0 / D).expand(tokens.shape).float())
+
+
+def reverse_tokens(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Token-level reverse of the text between BOS and EOS (BOS, EOS and padding stay in place)."""
+    T = tokens.shape[1]
+    positions = torch.arange(T, device=tokens.device)[None, :].expand_as(tokens)
+    ends_with_eos = tokens.gather(1, (lengths - 1)[:, None]).squeeze(1) == EOS_ID
+    last = lengths - 1 - ends_with_eos.long()  # last position of the text
+    inside = (positions >= 1) & (positions <= last[:, None])
+    source = torch.where(inside, 1 + last[:, None] - positions, positions)
+    return tokens.gather(1, source)
+
+
+def left_to_right_with_reverse(tokens, lengths, generator=None) -> Factorization:
+    """AR w/reverse: AR on every sequence and on its token-level reverse (the batch doubles)."""
+    both = torch.cat([tokens, reverse_tokens(tokens, lengths)])
+    return left_to_right(both, torch.cat([lengths, lengths]))
+
+
+def masked_fixed_rate(tokens, lengths, generator=None, *, rate: float) -> Factorization:
+    """BERT-style MLM: each token hidden with probability ``rate``; loss = mean over hidden tokens."""
+    real = real_positions(tokens, lengths)
+    hidden = (torch.rand(tokens.shape, generator=generator, device=tokens.device) < rate) & real
+    count = hidden.sum(1, keepdim=True).clamp(min=1)
+    return _finish(tokens, lengths, hidden.long(), hidden, (1.0 / count).expand(tokens.shape).float())
+
+
+def masked_from_order(tokens, lengths, order, num_visible) -> Factorization:
+    """MLM-U, paper eq. 5, for a given order and t-1 = ``num_visible``: the first t-1 tokens of the
+    order are visible, the D-t+1 others hidden, each weighted D/(D-t+1) (divided by D per token)."""
+    real = real_positions(tokens, lengths)
+    hidden = real & (order >= num_visible[:, None])
+    count = hidden.sum(1, keepdim=True).clamp(min=1)
+    return _finish(tokens, lengths, hidden.long(), hidden, (1.0 / count).expand(tokens.shape).float())
+
+
+def masked_uniform_rate(tokens, lengths, generator=None, *, estimator: str = "eq5") -> Factorization:
+    """MLM-U: a uniformly random masking rate per sequence (absorbing-state discrete diffusion).
+
+    ``eq5`` (default): t ~ U{1..D}, exactly D-t+1 random tokens hidden, weight D/(D-t+1) (bounded).
+    ``bernoulli``: r ~ U(0,1), each token hidden with probability r, weight 1/r (unbounded near 0).
+    Both are unbiased for the same objective; weights are divided by D to be per token.
+    """
+    T = tokens.shape[1]
+    real = real_positions(tokens, lengths)
+    D = real.sum(1)
+    if estimator == "eq5":
+        t = (torch.rand(D.shape, generator=generator, device=tokens.device) * D).long() + 1  # U{1..D}
+        return masked_from_order(tokens, lengths, random_order(lengths, T, generator), t - 1)
+    if estimator == "bernoulli":
+        r = torch.rand(D.shape, generator=generator, device=tokens.device).clamp(min=1e-3)
+        hidden = (torch.rand(tokens.shape, generator=generator, device=tokens.device) < r[:, None]) & real
+        weights = (1.0 / (r * D.clamp(min=1)))[:, None].expand(tokens.shape).float()
+        return _finish(tokens, lengths, hidden.long(), hidden, weights)
+    raise ValueError(f"unknown MLM-U estimator {estimator!r}; use 'eq5' or 'bernoulli'")
+
+
+def permutation_from_order(tokens, lengths, order) -> Factorization:
+    """PLM for a given order: every token predicted from the tokens before it in ``order``."""
+    real = real_positions(tokens, lengths)
+    D = real.sum(1, keepdim=True).clamp(min=1)
+    return _finish(tokens, lengths, order, real, (1.0 / D).expand(tokens.shape).float())
+
+
+def permutation(tokens, lengths, generator=None) -> Factorization:
+    """PLM: AR over a uniformly random permutation of all positions, every token predicted."""
+    return permutation_from_order(tokens, lengths, random_order(lengths, tokens.shape[1], generator))
+
+
+@dataclass(frozen=True)
+class ObjectiveKind:
+    factorize: Callable[..., Factorization]
+    # "causal": rank == position (decoder-only can run it); "masked": ranks in {0, 1} (encoder-only
+    # can run it); "any-order": only the encoder-decoder expresses it.
+    structure: str
+    # How answers are generated, left to right either way: "left-to-right" ranks known tokens by
+    # position (as in training), "masked" makes all known tokens one visible set (rank 0).
+    decoding: str
+    params: tuple[str, ...] = ()
+
+
+OBJECTIVE_KINDS: dict[str, ObjectiveKind] = {
+    "ar": ObjectiveKind(left_to_right, "causal", "left-to-right"),
+    "ar-reverse": ObjectiveKind(left_to_right_with_reverse, "causal", "left-to-right"),
+    "mlm": ObjectiveKind(masked_fixed_rate, "masked", "masked", ("rate",)),
+    "mlm-uniform": ObjectiveKind(masked_uniform_rate, "masked", "masked", ("estimator",)),
+    "plm": ObjectiveKind(permutation, "any-order", "left-to-right"),
+}
+
+ARCHITECTURE_SUPPORTS = {
+    "decoder": {"causal"},
+    "encoder": {"masked"},
+    "encoder-decoder": {"causal", "masked", "any-order"},
+}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A configured objective: its id (as in paths and tables), its kind and parameters."""
+
+    id: str
+    kind: str
+    params: dict
+
+    @classmethod
+    def from_config(cls, objective_id: str, entry: dict) -> "Objective":
+        entry = dict(entry)
+        kind = entry.pop("kind")
+        entry.pop("architecture", None)
+        if kind not in OBJECTIVE_KINDS:
+            raise ValueError(f"objective {objective_id!r}: unknown kind {kind!r}; known: {', '.join(OBJECTIVE_KINDS)}")
+        allowed = set(OBJECTIVE_KINDS[kind].params)
+        extra = set(entry) - allowed
+        if extra:
+            raise ValueError(f"objective {objective_id!r}: parameter(s) {sorted(extra)} not used by kind {kind!r}")
+        return cls(objective_id, kind, entry)
+
+    @property
+    def spec(self) -> ObjectiveKind:
+        return OBJECTIVE_KINDS[self.kind]
+
+    def __call__(self, tokens, lengths, generator=None) -> Factorization:
+        return self.spec.factorize(tokens, lengths, generator, **self.params)
+
+    def check_architecture(self, architecture: str) -> None:
+        if self.spec.structure not in ARCHITECTURE_SUPPORTS[architecture]:
+            runs_on = [a for a, s in ARCHITECTURE_SUPPORTS.items() if self.spec.structure in s]
+            raise ValueError(
+                f"objective {self.id!r} ({self.kind}) cannot run on the {architecture!r} architecture; "
+                f"choose one of {runs_on}"
+            )
+
+
+def decoding_rank(known: torch.Tensor, decoding: str) -> torch.Tensor:
+    """Ranks for generating the next answer token: ``known`` [B, T] marks BOS, prompt and answer
+    tokens generated so far; every other position is unknown (ranked above all known ones)."""
+    positions = torch.arange(known.shape[1], device=known.device)[None, :].expand(known.shape)
+    if decoding == "left-to-right":
+        rank = positions.clone()
+    elif decoding == "masked":
+        rank = torch.where(known, torch.zeros_like(positions), torch.ones_like(positions))
+    else:
+        raise ValueError(f"unknown decoding {decoding!r}")
+    rank = rank.clone()
+    rank[:, 0] = BOS_RANK
+    return rank
+
+
+__all__ = [
+    "Factorization",
+    "Objective",
+    "OBJECTIVE_KINDS",
+    "ARCHITECTURE_SUPPORTS",
+    "PAD_ID",
+]

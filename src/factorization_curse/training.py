@@ -1,0 +1,229 @@
+"""The training loop: sample a batch, factorize it with the objective, weighted cross-entropy.
+
+Resumable: every ``checkpoint_every`` steps the full state (model, optimiser, schedule, step, RNG
+and batch-sampler state, metrics so far) is written atomically to a rolling checkpoint, and a
+restarted run continues from it. The rolling checkpoint is deleted once the final model is saved.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from . import data as data_io
+from .evaluation import predict, summarize
+from .model import ModelConfig, Transformer
+from .objectives import Objective
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_fraction: float = 0.01  # the paper warms up over 1% of training
+    lr_schedule: str = "cosine"  # "cosine" (decay to min_lr_fraction) or "constant"
+    min_lr_fraction: float = 0.1
+    grad_clip: float = 1.0
+    eval_every: int = 250  # steps between held-out evaluations logged to metrics.jsonl
+    eval_max_examples: int = 1000  # held-out questions per evaluation during training (per run)
+    checkpoint_every: int = 500
+    log_every: int = 100
+    seed: int = 0
+    device: str = "auto"  # "auto" (cuda if visible), "cpu" or "cuda"
+
+
+def learning_rate(step: int, cfg: TrainConfig) -> float:
+    """Multiplier of the peak learning rate at ``step``: linear warm-up, then cosine or constant."""
+    warmup = max(1, math.ceil(cfg.warmup_fraction * cfg.steps))
+    if step < warmup:
+        return (step + 1) / warmup
+    if cfg.lr_schedule == "constant":
+        return 1.0
+    progress = (step - warmup) / max(1, cfg.steps - warmup)
+    return cfg.min_lr_fraction + (1 - cfg.min_lr_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for but no GPU is visible; use device: auto or cpu")
+    return torch.device(name)
+
+
+def atomic_save(obj, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def git_commit() -> str:
+    try:
+        here = Path(__file__).resolve().parent
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def loss_on(model, objective: Objective, tokens, lengths, generator=None) -> torch.Tensor:
+    """The objective's weighted negative log-likelihood, averaged over the sequences it built."""
+    fact = objective(tokens, lengths, generator)
+    targets = fact.targets
+    logits = model(fact.tokens, fact.rank, targets)
+    nll = F.cross_entropy(logits.float(), fact.tokens[targets], reduction="none")
+    return (nll * fact.weights[targets]).sum() / fact.tokens.shape[0]
+
+
+def load_model(path: str | Path, device="cpu") -> tuple[Transformer, dict]:
+    saved = torch.load(path, map_location=device, weights_only=False)
+    model = Transformer(ModelConfig(**saved["model_config"])).to(device)
+    model.load_state_dict(saved["model"])
+    model.eval()
+    return model, saved
+
+
+def train_model(
+    data_dir: str | Path,
+    objective: Objective,
+    model_config: dict,
+    train_config: TrainConfig,
+    model_path: str | Path,
+    metrics_path: str | Path,
+    run_info_path: str | Path,
+    checkpoint_path: str | Path | None = None,
+    log: Callable[[str], None] = print,
+    stop_after: int | None = None,
+) -> list[dict]:
+    """Train one model and write the final model, its metrics log and its run metadata.
+
+    ``stop_after`` ends the run early after that many steps (leaving the rolling checkpoint), for
+    testing resume; a normal run leaves it None.
+    """
+    cfg = train_config
+    model_path, metrics_path, run_info_path = Path(model_path), Path(metrics_path), Path(run_info_path)
+    checkpoint_path = Path(checkpoint_path) if checkpoint_path else model_path.with_name("checkpoint.pt")
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+
+    tokenizer = data_io.load_tokenizer(data_dir)
+    train = data_io.encode_examples(data_io.load_split(data_dir, "train"), tokenizer).to(device)
+    test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer)
+    eval_pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))[: cfg.eval_max_examples]
+    test_subset = data_io.EncodedSplit(
+        test.tokens[eval_pick], test.lengths[eval_pick], test.prompt_lengths[eval_pick],
+        test.answer_lengths[eval_pick], [test.directions[i] for i in eval_pick], [test.kinds[i] for i in eval_pick],
+    ).to(device)
+
+    mcfg = ModelConfig(vocab_size=len(tokenizer), **model_config)
+    objective.check_architecture(mcfg.architecture)
+    model = Transformer(mcfg).to(device)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, cfg))
+    sampler = torch.Generator(device=device).manual_seed(cfg.seed)
+    identity = {"objective": asdict_objective(objective), "model_config": mcfg.to_dict(), "train_config": asdict(cfg)}
+
+    step, metrics = 0, []
+    if checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        if state["identity"] != identity:
+            raise RuntimeError(
+                f"{checkpoint_path} was written by a run with a different configuration; "
+                "delete it to start this run afresh"
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        sampler.set_state(state["sampler"].cpu())
+        torch.set_rng_state(state["torch_rng"].cpu())
+        step, metrics = state["step"], state["metrics"]
+        log(f"resumed from {checkpoint_path} at step {step}")
+
+    log(
+        f"training {objective.id} on {mcfg.architecture} ({model.num_parameters() / 1e6:.2f}M parameters) "
+        f"on {device}: {len(train)} training sequences, {cfg.steps} steps of {cfg.batch_size}"
+    )
+    model.train()
+    started, window_loss, window_steps, window_start = time.time(), 0.0, 0, time.time()
+    while step < cfg.steps:
+        idx = torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device)
+        lengths = train.lengths[idx]
+        tokens = train.tokens[idx, : int(lengths.max())]
+        loss = loss_on(model, objective, tokens, lengths, sampler)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        window_loss += loss.item()
+        window_steps += 1
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            rate = window_steps / max(time.time() - window_start, 1e-9)
+            log(f"step {step}/{cfg.steps} loss {window_loss / window_steps:.4f} lr {scheduler.get_last_lr()[0]:.2e} {rate:.1f} steps/s")
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            summary = summarize(predict(model, test_subset, objective.spec.decoding))
+            row = {"step": step, "loss": window_loss / max(window_steps, 1)}
+            for direction, values in summary.items():
+                row[f"{direction}_exact_match"] = values["exact_match"]
+                row[f"{direction}_token_accuracy"] = values["token_accuracy"]
+            metrics.append(row)
+            atomic_write_text(metrics_path, "".join(json.dumps(r) + "\n" for r in metrics))
+            log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match")))
+        if step % cfg.log_every == 0 or step % cfg.eval_every == 0:
+            window_loss, window_steps, window_start = 0.0, 0, time.time()
+        if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+            atomic_save(
+                {
+                    "identity": identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "sampler": sampler.get_state(),
+                    "torch_rng": torch.get_rng_state(), "step": step, "metrics": metrics,
+                },
+                checkpoint_path,
+            )
+        if stop_after is not None and step >= stop_after and step < cfg.steps:
+            log(f"stopping early at step {step} as asked")
+            return metrics
+
+    atomic_write_text(metrics_path, "".join(json.dumps(r) + "\n" for r in metrics))
+    atomic_save({"model": model.state_dict(), "model_config": mcfg.to_dict(), **identity, "step": step}, model_path)
+    info = {
+        **identity,
+        "parameters": model.num_parameters(),
+        "device": str(device),
+        "torch": torch.__version__,
+        "host": platform.node(),
+        "threads": torch.get_num_threads(),
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        "git_commit": git_commit(),
+        "train_seconds_this_session": round(time.time() - started, 1),
+    }
+    atomic_write_text(run_info_path, json.dumps(info, indent=1))
+    checkpoint_path.unlink(missing_ok=True)
+    return metrics
+
+
+def asdict_objective(objective: Objective) -> dict:
+    return {"id": objective.id, "kind": objective.kind, "params": dict(objective.params)}

@@ -1,0 +1,60 @@
+# Config validation (before any job starts) and the helpers that compute paths and params.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+# The library lives in src/; jobs (also under --sdm conda) find it through PYTHONPATH.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+
+from factorization_curse import config as fc  # noqa: E402
+
+validate(config, schema="../schemas/config.schema.yaml")
+try:
+    fc.check_config(config)
+except fc.ConfigError as error:
+    raise WorkflowError(f"config.yaml is invalid: {error}")
+
+PRESET = config["preset"]
+RESULTS = f"results/{PRESET}"
+RUN = f"{RESULTS}/runs/{{dataset}}/{{objective}}/seed{{seed}}"
+ENV = "../../envs/pipeline.yaml"
+
+
+wildcard_constraints:
+    dataset=r"[a-z][a-z0-9_]*(-[A-Za-z0-9.]+)?",
+    task=r"[a-z][a-z0-9_]*",
+    objective=r"[a-z0-9][a-z0-9-]*",
+    seed=r"\d+",
+
+
+def run_objectives():
+    return config["run_objectives"]
+
+
+def eval_files(dataset, objectives):
+    return expand(f"{RUN}/eval.json", dataset=dataset, objective=objectives, seed=config["seeds"])
+
+
+def sweep_datasets(sweep):
+    return [f"{sweep}-{value}" for value in config["sweeps"][sweep]["values"]]
+
+
+def get_final_output():
+    """What `all` builds: per task, the long table, its paper-layout twin and the figure."""
+    return expand(
+        [f"{RESULTS}/tables/{{task}}.csv", f"{RESULTS}/tables/{{task}}.md", f"{RESULTS}/figures/{{task}}.pdf"],
+        task=config["tasks"],
+    )
+
+
+def get_sweep_output():
+    return expand(f"{RESULTS}/figures/{{sweep}}.pdf", sweep=config.get("sweeps", {}))
+
+
+def training_threads():
+    return fc.preset(config).get("threads", 1)

@@ -1,0 +1,13 @@
+rule make_dataset:
+    output:
+        data=directory(f"{RESULTS}/data/{{dataset}}"),
+    params:
+        task=lambda wc: fc.dataset_task(config, wc.dataset)[0],
+        generator=lambda wc: fc.dataset_task(config, wc.dataset)[1],
+        seed=config["data_seed"],
+    log:
+        f"{RESULTS}/logs/make_dataset/{{dataset}}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/make_dataset.py"

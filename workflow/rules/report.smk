@@ -1,0 +1,72 @@
+rule aggregate_results:
+    input:
+        evaluations=lambda wc: eval_files(wc.task, run_objectives()),
+    output:
+        table=f"{RESULTS}/tables/{{task}}.csv",
+        markdown=f"{RESULTS}/tables/{{task}}.md",
+    params:
+        objective_order=run_objectives(),
+    log:
+        f"{RESULTS}/logs/aggregate_results/{{task}}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/aggregate_results.py"
+
+
+rule plot_figure:
+    input:
+        table=rules.aggregate_results.output.table,
+    output:
+        figure=report(
+            f"{RESULTS}/figures/{{task}}.pdf",
+            caption="../report/forward_backward.rst",
+            category="Figures",
+        ),
+    params:
+        objective_order=run_objectives(),
+    log:
+        f"{RESULTS}/logs/plot_figure/{{task}}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/plot_figure.py"
+
+
+rule aggregate_sweep:
+    input:
+        evaluations=lambda wc: eval_files(sweep_datasets(wc.sweep), config["sweeps"][wc.sweep]["objectives"]),
+    output:
+        table=f"{RESULTS}/tables/sweeps/{{sweep}}.csv",
+    params:
+        sweep=lambda wc: config["sweeps"][wc.sweep],
+    log:
+        f"{RESULTS}/logs/aggregate_sweep/{{sweep}}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/aggregate_sweep.py"
+
+
+rule plot_sweep:
+    input:
+        table=rules.aggregate_sweep.output.table,
+    output:
+        figure=report(
+            f"{RESULTS}/figures/{{sweep}}.pdf",
+            caption="../report/sweep.rst",
+            category="Sweeps",
+        ),
+    params:
+        sweep=lambda wc: config["sweeps"][wc.sweep],
+    log:
+        f"{RESULTS}/logs/plot_sweep/{{sweep}}.log",
+    conda:
+        ENV
+    script:
+        "../scripts/plot_sweep.py"
+
+
+rule sweeps:
+    input:
+        get_sweep_output(),

@@ -1,0 +1,40 @@
+rule train_model:
+    input:
+        data=rules.make_dataset.output.data,
+    output:
+        model=f"{RUN}/model.pt",
+        metrics=f"{RUN}/metrics.jsonl",
+        run_info=f"{RUN}/run.json",
+    params:
+        settings=lambda wc: fc.run_settings(config, wc.dataset, wc.objective),
+        seed=lambda wc: int(wc.seed),
+    threads: training_threads()
+    log:
+        f"{RESULTS}/logs/train_model/{{dataset}}/{{objective}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_model/{{dataset}}/{{objective}}/seed{{seed}}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/train_model.py"
+
+
+rule evaluate_model:
+    input:
+        data=rules.make_dataset.output.data,
+        model=rules.train_model.output.model,
+    output:
+        evaluation=f"{RUN}/eval.json",
+        predictions=f"{RUN}/predictions.jsonl",
+    params:
+        objective=lambda wc: config["objectives"][wc.objective],
+        task=lambda wc: fc.dataset_task(config, wc.dataset)[0],
+    threads: training_threads()
+    log:
+        f"{RESULTS}/logs/evaluate_model/{{dataset}}/{{objective}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate_model/{{dataset}}/{{objective}}/seed{{seed}}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/evaluate_model.py"

@@ -1,0 +1,11 @@
+"""Forward vs backward accuracy per objective for one task."""
+import pandas as pd
+
+from factorization_curse.logs import log_to
+from factorization_curse.plotting import plot_forward_backward
+
+log = log_to(snakemake.log[0])
+table = pd.read_csv(snakemake.input.table)
+plot_forward_backward(table, snakemake.output.figure, snakemake.params.objective_order,
+                      title=f"{snakemake.wildcards.task}: held-out questions answered exactly")
+log(f"wrote {snakemake.output.figure}")
