@@ -1,11 +1,13 @@
 # The factorization-curse pipeline: data -> one training job per (task, objective, seed) ->
 # evaluation -> tables and figures. See README.md; settings live in config.yaml.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 report: "workflow/report/workflow.rst"

@@ -95,6 +95,22 @@ class Block(nn.Module):
         return x + self.mlp(self.ln2(x)), k, v
 
 
+class KeyValueBlock(nn.Module):
+    """The encoder's last layer in the encoder-decoder: only its keys and values are ever read
+    (by the last query block), so it has no attention output or MLP."""
+
+    def __init__(self, cfg: ModelConfig, rotary: Rotary):
+        super().__init__()
+        self.n_head, self.rotary = cfg.n_head, rotary
+        self.ln1 = nn.LayerNorm(cfg.d_model)
+        self.kv = nn.Linear(cfg.d_model, 2 * cfg.d_model)
+
+    def forward(self, x, mask=None):
+        B, T, C = x.shape
+        k, v = self.kv(self.ln1(x)).view(B, T, 2, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
+        return None, self.rotary(k), v
+
+
 class QueryBlock(nn.Module):
     """Query-stream block: its own queries attend to a content block's keys and values."""
 
@@ -120,7 +136,11 @@ class Transformer(nn.Module):
         self.cfg = cfg
         rotary = Rotary(cfg.d_model // cfg.n_head, cfg.rope_base)
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
-        self.blocks = nn.ModuleList(Block(cfg, rotary) for _ in range(cfg.n_layer))
+        if cfg.architecture == "encoder-decoder":
+            blocks = [Block(cfg, rotary) for _ in range(cfg.n_layer - 1)] + [KeyValueBlock(cfg, rotary)]
+        else:
+            blocks = [Block(cfg, rotary) for _ in range(cfg.n_layer)]
+        self.blocks = nn.ModuleList(blocks)
         if cfg.architecture == "encoder-decoder":
             self.query_embedding = nn.Parameter(0.02 * torch.randn(cfg.d_model))
             self.query_blocks = nn.ModuleList(QueryBlock(cfg, rotary) for _ in range(cfg.n_layer))

@@ -145,6 +145,7 @@ def train_model(
     identity = {"objective": asdict_objective(objective), "model_config": mcfg.to_dict(), "train_config": asdict(cfg)}
 
     step, metrics = 0, []
+    window_loss, window_steps = 0.0, 0  # training loss summed since the last log line
     if checkpoint_path.exists():
         state = torch.load(checkpoint_path, map_location=device, weights_only=False)
         if state["identity"] != identity:
@@ -158,6 +159,7 @@ def train_model(
         sampler.set_state(state["sampler"].cpu())
         torch.set_rng_state(state["torch_rng"].cpu())
         step, metrics = state["step"], state["metrics"]
+        window_loss, window_steps = state["window"]
         log(f"resumed from {checkpoint_path} at step {step}")
 
     log(
@@ -165,7 +167,7 @@ def train_model(
         f"on {device}: {len(train)} training sequences, {cfg.steps} steps of {cfg.batch_size}"
     )
     model.train()
-    started, window_loss, window_steps, window_start = time.time(), 0.0, 0, time.time()
+    started = window_start = time.time()
     while step < cfg.steps:
         idx = torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device)
         lengths = train.lengths[idx]
@@ -200,6 +202,7 @@ def train_model(
                     "identity": identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(), "sampler": sampler.get_state(),
                     "torch_rng": torch.get_rng_state(), "step": step, "metrics": metrics,
+                    "window": (window_loss, window_steps),
                 },
                 checkpoint_path,
             )

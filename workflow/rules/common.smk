@@ -1,15 +1,13 @@
 # Config validation (before any job starts) and the helpers that compute paths and params.
-import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-# The library lives in src/; jobs (also under --sdm conda) find it through PYTHONPATH.
-SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+# The library lives in src/. Jobs (also under --sdm conda) import it through the link
+# workflow/scripts/factorization_curse, since Snakemake puts the scripts' folder on sys.path.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from factorization_curse import config as fc  # noqa: E402
 

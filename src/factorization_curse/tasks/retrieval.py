@@ -40,7 +40,8 @@ class RetrievalConfig:
         if self.token_pool_size ** self.entity_length < 4 * self.num_pairs:
             raise ValueError(
                 f"retrieval: token_pool_size**entity_length = {self.token_pool_size ** self.entity_length} "
-                f"is too small for {2 * self.num_pairs} distinct entities; raise token_pool_size or entity_length"
+                f"leaves too little room for {2 * self.num_pairs} distinct entities (at least twice as many "
+                "possible entities are needed); raise token_pool_size or entity_length"
             )
 
 

@@ -1,0 +1,77 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from factorization_curse.config import ConfigError, check_config, dataset_task, run_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = str(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+
+
+@pytest.fixture
+def config():
+    return yaml.safe_load((ROOT / "config.yaml").read_text())
+
+
+def test_shipped_config_is_valid(config):
+    validate(copy.deepcopy(config), SCHEMA)
+    check_config(config)
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda c: c["objectives"]["mlm-15"].update(rate=1.5), "rate"),
+        (lambda c: c["objectives"]["mlm-15"].update(rate=0.0), "rate"),
+        (lambda c: c["objectives"]["mlm-u"].update(kind="mlm-uniformm"), "kind"),
+        (lambda c: c["presets"]["tiny"]["training"].update(steps=-5), "steps"),
+        (lambda c: c["presets"]["tiny"]["training"].update(stepz=5), "stepz"),
+        (lambda c: c["presets"]["tiny"]["model"].update(n_layer=0), "n_layer"),
+        (lambda c: c.update(tasks=["retreival"]), "retreival"),
+    ],
+)
+def test_schema_rejects_bad_values(config, edit, message):
+    edit(config)
+    with pytest.raises(WorkflowError, match=message):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda c: c.update(run_objectives=["ar", "mlm-16"]), "undefined objective.*mlm-16.*defined: ar"),
+        (lambda c: c.update(preset="huge"), "preset 'huge' is not defined; defined presets: tiny"),
+        (lambda c: c["objectives"]["mlm-u"].update(architecture="decoder"), "cannot run on the 'decoder'.*encoder-decoder"),
+        (lambda c: c["objectives"]["plm"].update(rate=0.3), "not used by kind 'plm'"),
+        (lambda c: c["presets"]["tiny"]["data"]["retrieval"].update(token_pool_size=2), "raise token_pool_size"),
+        (lambda c: c["presets"]["tiny"]["training_by_objective"].update({"mlm-99": {"lr": 1.0}})
+         if "training_by_objective" in c["presets"]["tiny"] else c["presets"]["tiny"].update(
+             training_by_objective={"mlm-99": {"lr": 1.0}}), "mlm-99"),
+    ],
+)
+def test_cross_checks_name_the_key_and_the_fix(config, edit, message):
+    edit(config)
+    with pytest.raises(ConfigError, match=message):
+        check_config(config)
+
+
+def test_run_settings_merge_overrides(config):
+    config["presets"]["tiny"]["training_by_objective"] = {"mlm-u": {"lr": 0.5}}
+    config["presets"]["tiny"]["model_by_architecture"] = {"encoder-decoder": {"d_model": 64}}
+    s = run_settings(config, "retrieval", "mlm-u")
+    assert s["training"]["lr"] == 0.5 and s["model"]["d_model"] == 64 and s["model"]["architecture"] == "encoder-decoder"
+    other = run_settings(config, "retrieval", "ar")
+    assert other["training"]["lr"] == config["presets"]["tiny"]["training"]["lr"]
+    assert other["model"]["d_model"] == config["presets"]["tiny"]["model"]["d_model"]
+
+
+def test_sweep_datasets_override_one_parameter(config):
+    task, params = dataset_task(config, "retrieval_entity_length-5")
+    assert task == "retrieval" and params["entity_length"] == 5
+    assert params["num_pairs"] == config["presets"]["tiny"]["data"]["retrieval"]["num_pairs"]
+    with pytest.raises(ConfigError, match="no value '9'"):
+        dataset_task(config, "retrieval_entity_length-9")

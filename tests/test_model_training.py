@@ -1,0 +1,81 @@
+import json
+
+import pytest
+import torch
+
+from factorization_curse.data import encode_examples, load_split, load_tokenizer
+from factorization_curse.evaluation import generate, predict
+from factorization_curse.model import ModelConfig, Transformer
+from factorization_curse.objectives import Objective
+from factorization_curse.tasks import make_dataset
+from factorization_curse.training import TrainConfig, load_model, loss_on, train_model
+
+from .conftest import make_batch
+
+
+@pytest.mark.parametrize("architecture,kind", [("decoder", "ar"), ("encoder", "mlm"), ("encoder-decoder", "mlm-uniform")])
+def test_forward_backward_each_architecture(architecture, kind):
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=20, architecture=architecture, n_layer=2, n_head=2, d_model=16))
+    tokens, lengths = make_batch([8, 6, 8])
+    objective = Objective("x", kind, {"rate": 0.5} if kind == "mlm" else {})
+    loss = loss_on(model, objective, tokens, lengths, torch.Generator().manual_seed(0))
+    assert torch.isfinite(loss) and loss > 0
+    loss.backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert sum(g.abs().sum() for g in grads) > 0
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "retrieval"
+    make_dataset("retrieval", {"num_pairs": 30, "entity_length": 2, "token_pool_size": 16}, 0, path)
+    return path
+
+
+@pytest.mark.parametrize("architecture,kind", [("decoder", "ar"), ("encoder", "mlm"), ("encoder-decoder", "plm")])
+def test_batched_generation_equals_one_at_a_time(dataset, architecture, kind):
+    torch.manual_seed(1)
+    model = Transformer(ModelConfig(vocab_size=len(load_tokenizer(dataset)), architecture=architecture,
+                                    n_layer=1, n_head=2, d_model=16)).eval()
+    split = encode_examples(load_split(dataset, "test"), load_tokenizer(dataset))
+    decoding = Objective("x", kind, {"rate": 0.15} if kind == "mlm" else {}).spec.decoding
+    batched = predict(model, split, decoding, batch_size=64)
+    for i in range(0, len(split), 7):
+        P, A = int(split.prompt_lengths[i]), int(split.answer_lengths[i])
+        single = generate(model, split.tokens[i : i + 1, :P], A, decoding)[0].tolist()
+        assert single == batched[i]["predicted"]
+
+
+def _train(dataset, run_dir, stop_after=None, steps=12):
+    cfg = TrainConfig(steps=steps, batch_size=8, lr=3e-3, eval_every=4, checkpoint_every=3, log_every=4, seed=5)
+    return train_model(
+        dataset, Objective("mlm-u", "mlm-uniform", {}),
+        {"architecture": "encoder-decoder", "n_layer": 1, "n_head": 2, "d_model": 16}, cfg,
+        run_dir / "model.pt", run_dir / "metrics.jsonl", run_dir / "run.json", log=lambda s: None, stop_after=stop_after,
+    )
+
+
+def test_interrupted_training_resumes_to_identical_weights(dataset, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    straight = _train(dataset, tmp_path / "a")
+    _train(dataset, tmp_path / "b", stop_after=7)  # last rolling checkpoint at step 6
+    assert (tmp_path / "b" / "checkpoint.pt").exists() and not (tmp_path / "b" / "model.pt").exists()
+    resumed = _train(dataset, tmp_path / "b")
+    assert resumed == straight
+    a, _ = load_model(tmp_path / "a" / "model.pt")
+    b, _ = load_model(tmp_path / "b" / "model.pt")
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(p, q), name
+    assert not (tmp_path / "b" / "checkpoint.pt").exists()
+    info = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert info["device"] == "cpu" and info["objective"]["id"] == "mlm-u"
+    assert len((tmp_path / "a" / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_resume_refuses_a_checkpoint_of_another_config(dataset, tmp_path):
+    _train(dataset, tmp_path, stop_after=4)
+    with pytest.raises(RuntimeError, match="different configuration"):
+        _train(dataset, tmp_path, steps=20)

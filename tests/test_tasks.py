@@ -1,0 +1,57 @@
+import pytest
+
+from factorization_curse.data import encode_examples, load_split, load_tokenizer
+from factorization_curse.tasks import TaskData, check_no_leak, make_dataset
+from factorization_curse.tasks.retrieval import RetrievalConfig, make_retrieval
+
+CONFIG = RetrievalConfig(num_pairs=60, entity_length=3, token_pool_size=8, query_train_fraction=0.5)
+
+
+def test_retrieval_entities_unique_and_formats():
+    data = make_retrieval(CONFIG, seed=0)
+    statements = [e for e in data.train if e.kind == "statement"]
+    assert len(statements) == 60
+    keys = [s.prompt.split(" : ")[0] for s in statements]
+    values = [s.prompt.split(" : ")[1] for s in statements]
+    assert len(set(keys + values)) == 120  # every key and value distinct
+    assert all(len(k.split()) == 3 for k in keys + values)
+    forward = [e for e in data.test if e.direction == "forward"]
+    backward = [e for e in data.test if e.direction == "backward"]
+    assert len(forward) == len(backward) == 30
+    for q in forward:
+        key = q.prompt.split()[1:-1]
+        assert q.prompt.startswith("<value-of>") and q.answer == values[keys.index(" ".join(key))]
+    for q in backward:
+        assert q.prompt.startswith("<key-of>") and q.answer == keys[q.entity]
+
+
+def test_retrieval_no_test_query_in_training():
+    data = make_retrieval(CONFIG, seed=1)
+    check_no_leak(data)
+    train_entities = {e.entity for e in data.train if e.kind == "query"}
+    assert train_entities.isdisjoint({e.entity for e in data.test})
+    bad = TaskData(train=data.train + [data.test[0]], test=data.test, vocabulary=data.vocabulary)
+    with pytest.raises(AssertionError, match="test queries also appear in training"):
+        check_no_leak(bad)
+
+
+def test_retrieval_is_deterministic():
+    assert make_retrieval(CONFIG, seed=3) == make_retrieval(CONFIG, seed=3)
+    assert make_retrieval(CONFIG, seed=3).train != make_retrieval(CONFIG, seed=4).train
+
+
+def test_retrieval_rejects_impossible_settings():
+    with pytest.raises(ValueError, match="raise token_pool_size"):
+        RetrievalConfig(num_pairs=100, entity_length=1, token_pool_size=10)
+    with pytest.raises(ValueError, match="query_train_fraction"):
+        RetrievalConfig(query_train_fraction=1.0)
+
+
+def test_dataset_round_trip_through_parquet(tmp_path):
+    data = make_dataset("retrieval", {"num_pairs": 20, "entity_length": 2, "token_pool_size": 16}, 0, tmp_path / "d")
+    rows = load_split(tmp_path / "d", "test")
+    assert [r["prompt"] for r in rows] == [e.prompt for e in data.test]
+    split = encode_examples(rows, load_tokenizer(tmp_path / "d"))
+    assert split.tokens.shape[0] == len(data.test)
+    assert (split.answer_lengths == 2).all() and (split.prompt_lengths == 1 + 4).all()
+    assert not (tmp_path / "d.tmp").exists()
