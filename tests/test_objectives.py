@@ -183,3 +183,13 @@ def test_plm_and_mlm_u_optimise_the_same_bound_for_d2():
             pick(logits_given_2, 1) + pick(logits_given_1, 2))
     assert torch.allclose(plm_loss, mlm_u_loss, atol=1e-9)
     assert torch.allclose(plm_loss, bound.mean(), atol=1e-9)
+
+
+def test_encoder_decoder_is_translation_invariant():
+    """With relative positions and a position-free BOS, moving the context one slot to the right
+    (behind a hidden token nobody attends to) leaves the prediction unchanged."""
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=20, architecture="encoder-decoder", n_layer=2, n_head=2, d_model=16)).eval()
+    a = model(torch.tensor([[BOS_ID, 7, 8, 9]]), torch.tensor([[-1, 0, 0, 1]]))[0, 3]
+    b = model(torch.tensor([[BOS_ID, 5, 7, 8, 9]]), torch.tensor([[-1, 1, 0, 0, 1]]))[0, 4]
+    assert torch.allclose(a, b, atol=1e-5)

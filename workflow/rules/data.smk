@@ -7,6 +7,8 @@ rule make_dataset:
         seed=config["data_seed"],
     log:
         f"{RESULTS}/logs/make_dataset/{{dataset}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/make_dataset/{{dataset}}.tsv"
     conda:
         ENV
     script:

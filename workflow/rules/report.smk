@@ -8,6 +8,8 @@ rule aggregate_results:
         objective_order=run_objectives(),
     log:
         f"{RESULTS}/logs/aggregate_results/{{task}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/aggregate_results/{{task}}.tsv"
     conda:
         ENV
     script:
@@ -27,6 +29,8 @@ rule plot_figure:
         objective_order=run_objectives(),
     log:
         f"{RESULTS}/logs/plot_figure/{{task}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_figure/{{task}}.tsv"
     conda:
         ENV
     script:
@@ -42,6 +46,8 @@ rule aggregate_sweep:
         sweep=lambda wc: config["sweeps"][wc.sweep],
     log:
         f"{RESULTS}/logs/aggregate_sweep/{{sweep}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/aggregate_sweep/{{sweep}}.tsv"
     conda:
         ENV
     script:
@@ -61,6 +67,8 @@ rule plot_sweep:
         sweep=lambda wc: config["sweeps"][wc.sweep],
     log:
         f"{RESULTS}/logs/plot_sweep/{{sweep}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_sweep/{{sweep}}.tsv"
     conda:
         ENV
     script:
