@@ -58,8 +58,16 @@ def objective(config: dict, objective_id: str) -> Objective:
     return Objective.from_config(objective_id, config["objectives"][objective_id])
 
 
+def sweep_of(config: dict, dataset: str) -> dict:
+    """The sweep a dataset belongs to ({} for a plain task)."""
+    if dataset in TASKS:
+        return {}
+    return config.get("sweeps", {}).get(dataset.rpartition("-")[0], {})
+
+
 def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
-    """Everything one training job needs: objective, model and training settings, resources."""
+    """Everything one training job needs: objective, model and training settings. A sweep's own
+    ``training`` block (e.g. fewer steps) applies last to its runs."""
     task, _ = dataset_task(config, dataset)
     p = preset(config)
     entry = config["objectives"][objective_id]
@@ -67,7 +75,10 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
     model = _merge(p["model"], p.get("model_by_architecture", {}).get(architecture), p.get("model_by_task", {}).get(task))
     model["architecture"] = architecture
     training = _merge(
-        p["training"], p.get("training_by_task", {}).get(task), p.get("training_by_objective", {}).get(objective_id)
+        p["training"],
+        p.get("training_by_task", {}).get(task),
+        p.get("training_by_objective", {}).get(objective_id),
+        sweep_of(config, dataset).get("training"),
     )
     return {"objective": dict(entry), "model": model, "training": training}
 
@@ -99,6 +110,14 @@ def check_config(config: dict) -> None:
         missing = [o for o in sweep["objectives"] if o not in config["objectives"]]
         if missing:
             raise ConfigError(f"sweeps.{name}.objectives names undefined objective(s) {missing}")
+        if "-" in name:
+            raise ConfigError(f"sweeps.{name}: a sweep name may not contain '-' (it separates the value)")
+        base = preset(config)["data"].get(sweep["task"], {})
+        for value in sweep["values"]:
+            try:
+                TASKS[sweep["task"]].config_class(**{**base, sweep["parameter"]: value})
+            except (TypeError, ValueError) as e:
+                raise ConfigError(f"sweeps.{name}: {sweep['parameter']}={value!r} is not valid: {e}") from None
     train_keys = {f.name for f in fields(TrainConfig)}
     for pname, p in config["presets"].items():
         for task, params in p.get("data", {}).items():
@@ -111,6 +130,7 @@ def check_config(config: dict) -> None:
             except ValueError as e:
                 raise ConfigError(f"presets.{pname}.data.{task}: {e}") from None
         blocks = [p["training"], *p.get("training_by_task", {}).values(), *p.get("training_by_objective", {}).values()]
+        blocks += [s.get("training", {}) for s in config.get("sweeps", {}).values()]
         for block in blocks:
             unknown = set(block) - train_keys
             if unknown:

@@ -10,6 +10,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from factorization_curse import config as fc  # noqa: E402
+from factorization_curse.tasks import TASKS  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml")
 try:
@@ -25,7 +26,8 @@ ENV = "../../envs/pipeline.yaml"
 
 wildcard_constraints:
     dataset=r"[a-z][a-z0-9_]*(-[A-Za-z0-9.]+)?",
-    task=r"[a-z][a-z0-9_]*",
+    task="|".join(TASKS),
+    sweep="|".join(config.get("sweeps", {})) or "(?!)",
     objective=r"[a-z0-9][a-z0-9-]*",
     seed=r"\d+",
 
