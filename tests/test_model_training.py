@@ -75,7 +75,9 @@ def test_interrupted_training_resumes_to_identical_weights(dataset, tmp_path):
     assert len((tmp_path / "a" / "metrics.jsonl").read_text().splitlines()) == 3
 
 
-def test_resume_refuses_a_checkpoint_of_another_config(dataset, tmp_path):
+def test_checkpoint_of_another_config_is_set_aside(dataset, tmp_path):
     _train(dataset, tmp_path, stop_after=4)
-    with pytest.raises(RuntimeError, match="different configuration"):
-        _train(dataset, tmp_path, steps=20)
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    assert _train(dataset, tmp_path, steps=20) == _train(dataset, straight, steps=20)  # started afresh
+    assert (tmp_path / "checkpoint.stale.pt").exists()

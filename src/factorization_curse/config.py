@@ -37,7 +37,7 @@ def preset(config: dict) -> dict:
 
 def dataset_task(config: dict, dataset: str) -> tuple[str, dict]:
     """A dataset name is a task (``retrieval``) or a sweep point (``<sweep>-<value>``): return the
-    task and its generator parameters for the current preset."""
+    task and its generator parameters: the preset's, then the sweep's own ``data``, then the value."""
     p = preset(config)
     if dataset in TASKS:
         return dataset, dict(p["data"].get(dataset, {}))
@@ -49,7 +49,7 @@ def dataset_task(config: dict, dataset: str) -> tuple[str, dict]:
     if value not in values:
         raise ConfigError(f"sweep {sweep_name!r} has no value {value!r}; values: {values}")
     typed = sweep["values"][values.index(value)]
-    return sweep["task"], {**p["data"].get(sweep["task"], {}), sweep["parameter"]: typed}
+    return sweep["task"], {**p["data"].get(sweep["task"], {}), **sweep.get("data", {}), sweep["parameter"]: typed}
 
 
 def objective(config: dict, objective_id: str) -> Objective:
@@ -112,7 +112,7 @@ def check_config(config: dict) -> None:
             raise ConfigError(f"sweeps.{name}.objectives names undefined objective(s) {missing}")
         if "-" in name:
             raise ConfigError(f"sweeps.{name}: a sweep name may not contain '-' (it separates the value)")
-        base = preset(config)["data"].get(sweep["task"], {})
+        base = {**preset(config)["data"].get(sweep["task"], {}), **sweep.get("data", {})}
         for value in sweep["values"]:
             try:
                 TASKS[sweep["task"]].config_class(**{**base, sweep["parameter"]: value})

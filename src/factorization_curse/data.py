@@ -25,6 +25,13 @@ class EncodedSplit:
     def __len__(self) -> int:
         return self.tokens.shape[0]
 
+    def select(self, indices: torch.Tensor) -> "EncodedSplit":
+        picked = indices.tolist()
+        return EncodedSplit(
+            self.tokens[indices], self.lengths[indices], self.prompt_lengths[indices], self.answer_lengths[indices],
+            [self.directions[i] for i in picked], [self.kinds[i] for i in picked],
+        )
+
     def to(self, device) -> "EncodedSplit":
         return EncodedSplit(
             self.tokens.to(device), self.lengths.to(device), self.prompt_lengths.to(device),

@@ -22,7 +22,7 @@ from typing import Callable
 
 import torch
 
-from .vocabulary import EOS_ID, PAD_ID
+from .vocabulary import EOS_ID
 
 BOS_RANK = -1
 
@@ -212,22 +212,11 @@ class Objective:
 def decoding_rank(known: torch.Tensor, decoding: str) -> torch.Tensor:
     """Ranks for generating the next answer token: ``known`` [B, T] marks BOS, prompt and answer
     tokens generated so far; every other position is unknown (ranked above all known ones)."""
-    positions = torch.arange(known.shape[1], device=known.device)[None, :].expand(known.shape)
     if decoding == "left-to-right":
-        rank = positions.clone()
+        rank = torch.arange(known.shape[1], device=known.device).repeat(known.shape[0], 1)
     elif decoding == "masked":
-        rank = torch.where(known, torch.zeros_like(positions), torch.ones_like(positions))
+        rank = (~known).long()
     else:
         raise ValueError(f"unknown decoding {decoding!r}")
-    rank = rank.clone()
     rank[:, 0] = BOS_RANK
     return rank
-
-
-__all__ = [
-    "Factorization",
-    "Objective",
-    "OBJECTIVE_KINDS",
-    "ARCHITECTURE_SUPPORTS",
-    "PAD_ID",
-]

@@ -127,10 +127,7 @@ def train_model(
     train = data_io.encode_examples(data_io.load_split(data_dir, "train"), tokenizer).to(device)
     test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer)
     eval_pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))[: cfg.eval_max_examples]
-    test_subset = data_io.EncodedSplit(
-        test.tokens[eval_pick], test.lengths[eval_pick], test.prompt_lengths[eval_pick],
-        test.answer_lengths[eval_pick], [test.directions[i] for i in eval_pick], [test.kinds[i] for i in eval_pick],
-    ).to(device)
+    test_subset = test.select(eval_pick).to(device)
 
     mcfg = ModelConfig(vocab_size=len(tokenizer), **model_config)
     objective.check_architecture(mcfg.architecture)
@@ -146,13 +143,13 @@ def train_model(
 
     step, metrics = 0, []
     window_loss, window_steps = 0.0, 0  # training loss summed since the last log line
-    if checkpoint_path.exists():
-        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
-        if state["identity"] != identity:
-            raise RuntimeError(
-                f"{checkpoint_path} was written by a run with a different configuration; "
-                "delete it to start this run afresh"
-            )
+    state = torch.load(checkpoint_path, map_location=device, weights_only=False) if checkpoint_path.exists() else None
+    if state is not None and state["identity"] != identity:
+        stale = checkpoint_path.with_name("checkpoint.stale.pt")
+        os.replace(checkpoint_path, stale)
+        log(f"{checkpoint_path} came from a run with another configuration: kept as {stale}, starting afresh")
+        state = None
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
