@@ -171,20 +171,28 @@ class Transformer(nn.Module):
 
     def hidden_states(self, tokens: torch.Tensor, rank: torch.Tensor) -> torch.Tensor:
         """[B, T, d]: the state at position i that predicts ``tokens[:, i]`` under ``rank``."""
-        arch = self.cfg.architecture
-        if arch == "decoder":
-            h = self.embed(tokens)
-            for block in self.blocks:
-                h, _, _ = block(h, is_causal=True)
-            # position i-1 predicts token i: shift so that row i is the prediction of token i
-            return F.pad(h[:, :-1], (0, 0, 1, 0))
-        if arch == "encoder":
-            hidden = rank > 0  # masked objectives: 0 = visible, 1 = hidden, -1 = BOS
-            h = self.embed(torch.where(hidden, torch.full_like(tokens, MASK_ID), tokens))
-            mask = (tokens != PAD_ID)[:, None, None, :]
-            for block in self.blocks:
-                h, _, _ = block(h, mask=mask)
-            return h
+        states = {"decoder": self._decoder_states, "encoder": self._encoder_states,
+                  "encoder-decoder": self._encoder_decoder_states}
+        return states[self.cfg.architecture](tokens, rank)
+
+    def _decoder_states(self, tokens, rank):
+        """Causal self-attention (rank is position for the objectives it runs)."""
+        h = self.embed(tokens)
+        for block in self.blocks:
+            h, _, _ = block(h, is_causal=True)
+        # position i-1 predicts token i: shift so that row i is the prediction of token i
+        return F.pad(h[:, :-1], (0, 0, 1, 0))
+
+    def _encoder_states(self, tokens, rank):
+        """BERT-style: hidden tokens (rank > 0) read as <mask>, full attention over non-padding."""
+        h = self.embed(torch.where(rank > 0, torch.full_like(tokens, MASK_ID), tokens))
+        mask = (tokens != PAD_ID)[:, None, None, :]
+        for block in self.blocks:
+            h, _, _ = block(h, mask=mask)
+        return h
+
+    def _encoder_decoder_states(self, tokens, rank):
+        """Content stream sees rank <= own rank; query stream sees rank < own rank (and BOS)."""
         content_mask = (rank[:, None, :] <= rank[:, :, None])[:, None]
         query_mask = rank[:, None, :] < rank[:, :, None]
         query_mask[:, :, 0] = True  # BOS is context for every query (and keeps BOS's own row non-empty)
