@@ -37,8 +37,9 @@ def test_micro_pipeline_end_to_end(tmp_path):
     # nothing changed: nothing to do
     assert "Nothing to be done" in snakemake(tmp_path, "-n", "all", "--config", "preset=micro").stdout
     # one objective's hyperparameter changed: only its jobs and the aggregation rerun
-    dry = snakemake(tmp_path, "-n", "all", "--config", "preset=micro",
-                    "objectives={mlm-40: {kind: mlm, rate: 0.45, architecture: encoder}}").stdout
+    override = tmp_path / "override.yaml"
+    override.write_text("preset: micro\nobjectives:\n  mlm-40: {kind: mlm, rate: 0.45, architecture: encoder}\n")
+    dry = snakemake(tmp_path, "-n", "all", "--configfile", str(override)).stdout
     assert job_counts(dry) == {"train_model": 1, "evaluate_model": 1, "aggregate_results": 1, "plot_figure": 1, "all": 1}
     assert "objective=mlm-40" in dry
 
