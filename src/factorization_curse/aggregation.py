@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -12,15 +13,18 @@ METRICS = ("exact_match", "token_accuracy")
 DIRECTIONS = ("forward", "backward")
 
 
-def long_table(evaluations: list[dict]) -> pd.DataFrame:
-    """One row per (task, objective, seed, direction, metric); ``value`` in percent."""
+def long_table(evaluations: list[dict], extra: dict[str, Callable[[dict], object]] | None = None) -> pd.DataFrame:
+    """One row per (task, objective, seed, direction, metric); ``value`` in percent. ``extra`` adds
+    columns computed from each evaluation (e.g. a swept parameter)."""
+    extra = extra or {}
     rows = []
     for ev in evaluations:
         for direction, values in ev["metrics"].items():
             for metric in METRICS:
                 if metric in values:
-                    rows.append([ev["task"], ev["objective"], ev["seed"], direction, metric, values[metric]])
-    return pd.DataFrame(rows, columns=COLUMNS)
+                    row = [ev["task"], ev["objective"], ev["seed"], direction, metric, values[metric]]
+                    rows.append(row + [column(ev) for column in extra.values()])
+    return pd.DataFrame(rows, columns=COLUMNS + list(extra))
 
 
 def read_evaluations(paths: list[str | Path]) -> list[dict]:
@@ -73,11 +77,9 @@ def aggregate_results(eval_paths: list[str | Path], csv_path: str | Path, markdo
 
 def aggregate_sweep(eval_paths: list[str | Path], sweep: dict, csv_path: str | Path) -> pd.DataFrame:
     """The long table of a sweep, with the swept parameter's value (from the dataset name) as a column."""
-    evaluations = read_evaluations(eval_paths)
-    table = long_table(evaluations)
     values = {str(v): v for v in sweep["values"]}
-    table[sweep["parameter"]] = [values[ev["dataset"].rpartition("-")[2]] for ev in evaluations
-                                 for direction in ev["metrics"] for metric in METRICS if metric in ev["metrics"][direction]]
+    table = long_table(read_evaluations(eval_paths),
+                       extra={sweep["parameter"]: lambda ev: values[ev["dataset"].rpartition("-")[2]]})
     Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(csv_path, index=False, float_format="%.2f")
     return table
