@@ -26,7 +26,7 @@ def test_ar_is_causal(batch):
     tokens, lengths = batch
     f = OBJECTIVES["ar"](tokens, lengths)
     context = f.context_mask()
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     T = tokens.shape[1]
     for b in range(len(lengths)):
         for i in range(1, T):
@@ -56,7 +56,7 @@ def test_reverse_without_eos():
 def test_masked_objectives_hide_exactly_their_targets(batch, name):
     tokens, lengths = batch
     f = OBJECTIVES[name](tokens, lengths, torch.Generator().manual_seed(1))
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     hidden = real & (f.rank == 1)
     assert torch.equal(f.targets, hidden)
     context = f.context_mask()
@@ -73,14 +73,14 @@ def test_mlm_u_rates_cover_unit_interval():
     g = torch.Generator().manual_seed(0)
     for name in ("mlm-u", "mlm-u-bernoulli"):
         f = OBJECTIVES[name](tokens, lengths, g)
-        rate = f.targets.sum(1).float() / real_positions(tokens, lengths).sum(1)
+        rate = f.targets.sum(1).float() / real_positions(lengths, tokens.shape[1]).sum(1)
         # eq. 5 hides k ~ U{1..D} of D tokens: rates from 1/D to 1, each about equally often
         assert rate.min() <= 0.1 and rate.max() == 1.0
         counts = torch.histc(rate, bins=5, min=0, max=1)
         assert (counts > 0.1 * len(rate)).all(), counts
     # fixed rate MLM stays near its rate
     f = OBJECTIVES["mlm-15"](tokens, lengths, g)
-    assert abs(f.targets.float().sum() / real_positions(tokens, lengths).sum() - 0.15) < 0.01
+    assert abs(f.targets.float().sum() / real_positions(lengths, tokens.shape[1]).sum() - 0.15) < 0.01
 
 
 def test_eq5_weights_are_d_over_hidden():
@@ -95,7 +95,7 @@ def test_eq5_weights_are_d_over_hidden():
 def test_plm_masks_follow_the_permutation(batch):
     tokens, lengths = batch
     f = OBJECTIVES["plm"](tokens, lengths, torch.Generator().manual_seed(2))
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     context = f.context_mask()
     for b, n in enumerate(lengths.tolist()):
         order = f.rank[b, 1:n]

@@ -97,10 +97,9 @@ def check_config(config: dict) -> None:
             obj.check_architecture(entry["architecture"])
         except ValueError as e:
             raise ConfigError(str(e)) from None
-    for key in ("run_objectives",):
-        missing = [o for o in config[key] if o not in config["objectives"]]
-        if missing:
-            raise ConfigError(f"{key} names undefined objective(s) {missing}; defined: {', '.join(config['objectives'])}")
+    missing = [o for o in config["run_objectives"] if o not in config["objectives"]]
+    if missing:
+        raise ConfigError(f"run_objectives names undefined objective(s) {missing}; defined: {', '.join(config['objectives'])}")
     unknown_tasks = [t for t in config["tasks"] if t not in TASKS]
     if unknown_tasks:
         raise ConfigError(f"tasks names unknown task(s) {unknown_tasks}; known: {', '.join(TASKS)}")

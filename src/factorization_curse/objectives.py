@@ -42,15 +42,15 @@ class Factorization:
         return self.rank[:, None, :] < self.rank[:, :, None]
 
 
-def real_positions(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+def real_positions(lengths: torch.Tensor, T: int) -> torch.Tensor:
     """[B, T] bool: the predictable tokens, i.e. positions 1 .. length-1 (everything after BOS)."""
-    positions = torch.arange(tokens.shape[1], device=tokens.device)
+    positions = torch.arange(T, device=lengths.device)
     return (positions[None, :] >= 1) & (positions[None, :] < lengths[:, None])
 
 
 def _finish(tokens, lengths, rank, predicted, weights) -> Factorization:
     """Fix BOS at rank -1, padding above every real rank, and zero weights off the predictions."""
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     rank = rank.clone()
     rank[:, 0] = BOS_RANK
     rank[~real & (torch.arange(tokens.shape[1], device=tokens.device)[None, :] > 0)] = tokens.shape[1]
@@ -60,11 +60,8 @@ def _finish(tokens, lengths, rank, predicted, weights) -> Factorization:
 
 def random_order(lengths: torch.Tensor, T: int, generator: torch.Generator | None) -> torch.Tensor:
     """[B, T] int: a uniformly random order 0..D-1 of each sequence's D real tokens (others >= D)."""
-    device = lengths.device
-    keys = torch.rand(lengths.shape[0], T, generator=generator, device=device)
-    positions = torch.arange(T, device=device)
-    real = (positions[None, :] >= 1) & (positions[None, :] < lengths[:, None])
-    keys = torch.where(real, keys, torch.full_like(keys, 2.0))
+    keys = torch.rand(lengths.shape[0], T, generator=generator, device=lengths.device)
+    keys = torch.where(real_positions(lengths, T), keys, torch.full_like(keys, 2.0))
     keys[:, 0] = 3.0  # BOS sorts last; its rank is overwritten anyway
     return keys.argsort(dim=1).argsort(dim=1)
 
@@ -72,7 +69,7 @@ def random_order(lengths: torch.Tensor, T: int, generator: torch.Generator | Non
 def left_to_right(tokens, lengths, generator=None) -> Factorization:
     """AR: every token predicted from the tokens before it."""
     T = tokens.shape[1]
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     rank = torch.arange(T, device=tokens.device).expand_as(tokens)
     D = real.sum(1, keepdim=True).clamp(min=1)
     return _finish(tokens, lengths, rank, real, (1.0 / D).expand(tokens.shape).float())
@@ -97,7 +94,7 @@ def left_to_right_with_reverse(tokens, lengths, generator=None) -> Factorization
 
 def masked_fixed_rate(tokens, lengths, generator=None, *, rate: float) -> Factorization:
     """BERT-style MLM: each token hidden with probability ``rate``; loss = mean over hidden tokens."""
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     hidden = (torch.rand(tokens.shape, generator=generator, device=tokens.device) < rate) & real
     count = hidden.sum(1, keepdim=True).clamp(min=1)
     return _finish(tokens, lengths, hidden.long(), hidden, (1.0 / count).expand(tokens.shape).float())
@@ -106,7 +103,7 @@ def masked_fixed_rate(tokens, lengths, generator=None, *, rate: float) -> Factor
 def masked_from_order(tokens, lengths, order, num_visible) -> Factorization:
     """MLM-U, paper eq. 5, for a given order and t-1 = ``num_visible``: the first t-1 tokens of the
     order are visible, the D-t+1 others hidden, each weighted D/(D-t+1) (divided by D per token)."""
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     hidden = real & (order >= num_visible[:, None])
     count = hidden.sum(1, keepdim=True).clamp(min=1)
     return _finish(tokens, lengths, hidden.long(), hidden, (1.0 / count).expand(tokens.shape).float())
@@ -120,7 +117,7 @@ def masked_uniform_rate(tokens, lengths, generator=None, *, estimator: str = "eq
     Both are unbiased for the same objective; weights are divided by D to be per token.
     """
     T = tokens.shape[1]
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     D = real.sum(1)
     if estimator == "eq5":
         t = (torch.rand(D.shape, generator=generator, device=tokens.device) * D).long() + 1  # U{1..D}
@@ -135,7 +132,7 @@ def masked_uniform_rate(tokens, lengths, generator=None, *, estimator: str = "eq
 
 def permutation_from_order(tokens, lengths, order) -> Factorization:
     """PLM for a given order: every token predicted from the tokens before it in ``order``."""
-    real = real_positions(tokens, lengths)
+    real = real_positions(lengths, tokens.shape[1])
     D = real.sum(1, keepdim=True).clamp(min=1)
     return _finish(tokens, lengths, order, real, (1.0 / D).expand(tokens.shape).float())
 
