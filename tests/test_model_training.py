@@ -1,4 +1,6 @@
 import json
+import os
+import signal
 
 import pytest
 import torch
@@ -8,7 +10,7 @@ from factorization_curse.evaluation import generate, predict
 from factorization_curse.model import ModelConfig, Transformer
 from factorization_curse.objectives import Objective
 from factorization_curse.tasks import make_dataset
-from factorization_curse.training import TrainConfig, load_model, loss_on, train_model
+from factorization_curse.training import TrainConfig, TrainingInterrupted, load_model, loss_on, train_model
 
 from .conftest import make_batch
 
@@ -48,12 +50,12 @@ def test_batched_generation_equals_one_at_a_time(dataset, architecture, kind):
         assert single == batched[i]["predicted"]
 
 
-def _train(dataset, run_dir, stop_after=None, steps=12):
+def _train(dataset, run_dir, stop_after=None, steps=12, log=lambda s: None):
     cfg = TrainConfig(steps=steps, batch_size=8, lr=3e-3, eval_every=4, checkpoint_every=3, log_every=4, seed=5)
     return train_model(
         dataset, Objective("mlm-u", "mlm-uniform", {}),
         {"architecture": "encoder-decoder", "n_layer": 1, "n_head": 2, "d_model": 16}, cfg,
-        run_dir / "model.pt", run_dir / "metrics.jsonl", run_dir / "run.json", log=lambda s: None, stop_after=stop_after,
+        run_dir / "model.pt", run_dir / "metrics.jsonl", run_dir / "run.json", log=log, stop_after=stop_after,
     )
 
 
@@ -81,3 +83,29 @@ def test_checkpoint_of_another_config_is_set_aside(dataset, tmp_path):
     straight.mkdir()
     assert _train(dataset, tmp_path, steps=20) == _train(dataset, straight, steps=20)  # started afresh
     assert (tmp_path / "checkpoint.stale.pt").exists()
+
+
+def _same_weights(a_path, b_path):
+    a, _ = load_model(a_path)
+    b, _ = load_model(b_path)
+    return all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_sigterm_saves_a_checkpoint_and_the_rerun_finishes_identically(dataset, tmp_path):
+    """What SLURM sends before preemption: the run saves at the end of the step and stops."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    straight = _train(dataset, tmp_path / "a")
+
+    def log(message):
+        if message.startswith("step 4/"):  # not a periodic checkpoint step (every 3)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(TrainingInterrupted) as interrupted:
+        _train(dataset, tmp_path / "b", log=log)
+    assert interrupted.value.step == 4 and interrupted.value.exit_code != 0
+    state = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
+    assert state["step"] == 4
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+    assert _train(dataset, tmp_path / "b") == straight
+    assert _same_weights(tmp_path / "a" / "model.pt", tmp_path / "b" / "model.pt")

@@ -11,7 +11,9 @@ import json
 import math
 import os
 import platform
+import signal
 import subprocess
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -92,6 +94,40 @@ def loss_on(model, objective: Objective, tokens, lengths, generator=None) -> tor
     return (nll * fact.weights[targets]).sum() / fact.tokens.shape[0]
 
 
+class TrainingInterrupted(Exception):
+    """Raised after SIGTERM/SIGUSR1 once the state is saved: rerunning the job continues it."""
+
+    exit_code = 75  # EX_TEMPFAIL: a temporary failure, try again
+
+    def __init__(self, signum: int, step: int):
+        super().__init__(f"interrupted by signal {signum} at step {step}; checkpoint saved")
+        self.signum, self.step = signum, step
+
+
+class StopRequest:
+    """Within ``with``, SIGTERM and SIGUSR1 (what SLURM sends before preemption or the time limit)
+    only record a request; the training loop saves a checkpoint and stops at the end of the step."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._previous: dict = {}
+
+    def _request(self, signum, frame):
+        self.signum = signum
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._request) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+        return False
+
+
 def load_model(path: str | Path, device="cpu") -> tuple[Transformer, dict]:
     saved = torch.load(path, map_location=device, weights_only=False)
     model = Transformer(ModelConfig(**saved["model_config"])).to(device)
@@ -114,8 +150,9 @@ def train_model(
 ) -> list[dict]:
     """Train one model and write the final model, its metrics log and its run metadata.
 
-    ``stop_after`` ends the run early after that many steps (leaving the rolling checkpoint), for
-    testing resume; a normal run leaves it None.
+    SIGTERM or SIGUSR1 makes it save a checkpoint at the end of the current step and raise
+    :class:`TrainingInterrupted`; a rerun resumes from there. ``stop_after`` ends the run after that
+    many steps without saving (as a crash would), for testing resume; a normal run leaves it None.
     """
     cfg = train_config
     model_path, metrics_path, run_info_path = Path(model_path), Path(metrics_path), Path(run_info_path)
@@ -165,47 +202,53 @@ def train_model(
     )
     model.train()
     started = window_start = time.time()
-    while step < cfg.steps:
-        idx = torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device)
-        lengths = train.lengths[idx]
-        tokens = train.tokens[idx, : int(lengths.max())]
-        loss = loss_on(model, objective, tokens, lengths, sampler)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        step += 1
-        window_loss += loss.item()
-        window_steps += 1
-        if step % cfg.log_every == 0 or step == cfg.steps:
-            rate = window_steps / max(time.time() - window_start, 1e-9)
-            log(f"step {step}/{cfg.steps} loss {window_loss / window_steps:.4f} lr {scheduler.get_last_lr()[0]:.2e} {rate:.1f} steps/s")
-        if step % cfg.eval_every == 0 or step == cfg.steps:
-            summary = summarize(predict(model, test_subset, objective.spec.decoding))
-            row = {"step": step, "loss": window_loss / max(window_steps, 1)}
-            for direction, values in summary.items():
-                row[f"{direction}_exact_match"] = values["exact_match"]
-                row[f"{direction}_token_accuracy"] = values["token_accuracy"]
-            metrics.append(row)
-            atomic_write_text(metrics_path, "".join(json.dumps(r) + "\n" for r in metrics))
-            log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match")))
-        if step % cfg.log_every == 0 or step % cfg.eval_every == 0:
-            window_loss, window_steps, window_start = 0.0, 0, time.time()
-        if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
-            atomic_save(
-                {
-                    "identity": identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "sampler": sampler.get_state(),
-                    "torch_rng": torch.get_rng_state(), "step": step, "metrics": metrics,
-                    "window": (window_loss, window_steps),
-                },
-                checkpoint_path,
-            )
-        if stop_after is not None and step >= stop_after and step < cfg.steps:
-            log(f"stopping early at step {step} as asked")
-            return metrics
+    stop = StopRequest()
+    with stop:
+        while step < cfg.steps:
+            idx = torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device)
+            lengths = train.lengths[idx]
+            tokens = train.tokens[idx, : int(lengths.max())]
+            loss = loss_on(model, objective, tokens, lengths, sampler)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            window_loss += loss.item()
+            window_steps += 1
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                rate = window_steps / max(time.time() - window_start, 1e-9)
+                log(f"step {step}/{cfg.steps} loss {window_loss / window_steps:.4f} lr {scheduler.get_last_lr()[0]:.2e} {rate:.1f} steps/s")
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                summary = summarize(predict(model, test_subset, objective.spec.decoding))
+                row = {"step": step, "loss": window_loss / max(window_steps, 1)}
+                for direction, values in summary.items():
+                    row[f"{direction}_exact_match"] = values["exact_match"]
+                    row[f"{direction}_token_accuracy"] = values["token_accuracy"]
+                metrics.append(row)
+                atomic_write_text(metrics_path, "".join(json.dumps(r) + "\n" for r in metrics))
+                log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match")))
+            if step % cfg.log_every == 0 or step % cfg.eval_every == 0:
+                window_loss, window_steps, window_start = 0.0, 0, time.time()
+            periodic = cfg.checkpoint_every and step % cfg.checkpoint_every == 0
+            if step < cfg.steps and (periodic or stop.signum is not None):
+                atomic_save(
+                    {
+                        "identity": identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "sampler": sampler.get_state(),
+                        "torch_rng": torch.get_rng_state(), "step": step, "metrics": metrics,
+                        "window": (window_loss, window_steps),
+                    },
+                    checkpoint_path,
+                )
+                if stop.signum is not None:
+                    log(f"signal {stop.signum} received: saved {checkpoint_path} at step {step}; rerun to continue")
+                    raise TrainingInterrupted(stop.signum, step)
+            if stop_after is not None and step >= stop_after and step < cfg.steps:
+                log(f"stopping early at step {step} as asked")
+                return metrics
 
     atomic_write_text(metrics_path, "".join(json.dumps(r) + "\n" for r in metrics))
     atomic_save({"model": model.state_dict(), "model_config": mcfg.to_dict(), **identity, "step": step}, model_path)
