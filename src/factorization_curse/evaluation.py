@@ -9,10 +9,13 @@ encoder-decoder sees only known tokens as context, ranked as the objective's ``d
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from pathlib import Path
 
 import torch
 
+from . import data as data_io
 from .data import EncodedSplit
 from .objectives import decoding_rank
 from .vocabulary import BOS_ID, MASK_ID, PAD_ID
@@ -83,11 +86,7 @@ def summarize(predictions: list[dict]) -> dict[str, dict[str, float]]:
 def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_path, predictions_path, log=print,
                    device: str = "auto") -> dict:
     """Score a trained model on every held-out question; write eval.json and predictions.jsonl."""
-    import json
-    from pathlib import Path
-
-    from . import data as data_io
-    from .training import atomic_write_text, load_model, resolve_device
+    from .training import atomic_write_text, load_model, resolve_device  # training imports this module
 
     device = resolve_device(device)
     model, _ = load_model(model_path, device)

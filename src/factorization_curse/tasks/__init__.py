@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -75,8 +76,6 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():
-        import shutil
-
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     for split in ("train", "test"):
@@ -92,8 +91,6 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
     }
     (tmp / "info.json").write_text(json.dumps(info, indent=1))
     if out_dir.exists():
-        import shutil
-
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
     return data
