@@ -17,7 +17,9 @@ def config():
     return yaml.safe_load((ROOT / "config.yaml").read_text())
 
 
-def test_shipped_config_is_valid(config):
+@pytest.mark.parametrize("preset", ["tiny", "paper", "micro"])
+def test_shipped_config_is_valid_for_every_preset(config, preset):
+    config["preset"] = preset
     validate(copy.deepcopy(config), SCHEMA)
     check_config(config)
 
