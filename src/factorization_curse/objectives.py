@@ -190,6 +190,9 @@ class Objective:
             raise ValueError(f"objective {objective_id!r}: parameter(s) {sorted(extra)} not used by kind {kind!r}")
         return cls(objective_id, kind, entry)
 
+    def to_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "params": dict(self.params)}
+
     @property
     def spec(self) -> ObjectiveKind:
         return OBJECTIVE_KINDS[self.kind]

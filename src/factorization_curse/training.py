@@ -176,7 +176,7 @@ def train_model(
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, cfg))
     sampler = torch.Generator(device=device).manual_seed(cfg.seed)
-    identity = {"objective": asdict_objective(objective), "model_config": mcfg.to_dict(), "train_config": asdict(cfg)}
+    identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": asdict(cfg)}
 
     step, metrics = 0, []
     window_loss, window_steps = 0.0, 0  # training loss summed since the last log line
@@ -266,7 +266,3 @@ def train_model(
     atomic_write_text(run_info_path, json.dumps(info, indent=1))
     checkpoint_path.unlink(missing_ok=True)
     return metrics
-
-
-def asdict_objective(objective: Objective) -> dict:
-    return {"id": objective.id, "kind": objective.kind, "params": dict(objective.params)}
