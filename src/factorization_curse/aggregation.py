@@ -50,7 +50,7 @@ def markdown_report(table: pd.DataFrame, task: str, objective_order: list[str]) 
     seeds = sorted(table.seed.unique())
     parts = [f"# {task}: accuracy (%) of greedy answers on held-out questions", ""]
     parts.append(f"Seeds: {', '.join(map(str, seeds))} ({'mean ± std' if len(seeds) > 1 else 'one seed'}).")
-    for metric, title in (("exact_match", "Exact match (paper Table 1)"), ("token_accuracy", "Per-token accuracy (paper Table 5)")):
+    for metric, title in (("exact_match", "Exact match"), ("token_accuracy", "Per-token accuracy of the answers")):
         layout = paper_layout(table, metric, objective_order)
         if layout.empty:
             continue

@@ -39,9 +39,11 @@ class Task:
 
 
 from .retrieval import RetrievalConfig, make_retrieval  # noqa: E402
+from .stargraph import StarGraphConfig, make_stargraph  # noqa: E402
 
 TASKS: dict[str, Task] = {
     "retrieval": Task("retrieval", RetrievalConfig, make_retrieval),
+    "stargraph": Task("stargraph", StarGraphConfig, make_stargraph),
 }
 
 

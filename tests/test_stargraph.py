@@ -1,0 +1,70 @@
+import random
+from collections import defaultdict
+
+import pytest
+
+from factorization_curse.data import encode_examples, load_split, load_tokenizer
+from factorization_curse.tasks import check_no_leak, make_dataset
+from factorization_curse.tasks.stargraph import (
+    StarGraphConfig, format_line, make_graph, make_stargraph, parse_line, read_graphs, to_example, write_graphs,
+)
+
+PAPER_EXAMPLE = "2,6|6,7|5,1|4,3|4,2|3,5/4,7=4,2,6,7"
+CONFIG = StarGraphConfig(degree=3, path_length=4, num_nodes=20, num_train=300, num_test=50)
+
+
+def paths_from(graph, node, goal):
+    """Every directed path from node to goal (the graph is a tree, so at most one)."""
+    children = defaultdict(list)
+    for a, b in graph.edges:
+        children[a].append(b)
+    if node == goal:
+        return [[goal]]
+    return [[node] + rest for child in children[node] for rest in paths_from(graph, child, goal)]
+
+
+def test_line_round_trip_byte_for_byte(tmp_path):
+    graph = parse_line(PAPER_EXAMPLE)
+    assert graph.start == 4 and graph.goal == 7 and graph.path == (4, 2, 6, 7)
+    (tmp_path / "in.txt").write_text(PAPER_EXAMPLE + "\n" + "\n".join(
+        format_line(make_graph(CONFIG, random.Random(i))) for i in range(20)) + "\n")
+    write_graphs(read_graphs(tmp_path / "in.txt"), tmp_path / "out.txt")
+    assert (tmp_path / "out.txt").read_bytes() == (tmp_path / "in.txt").read_bytes()
+
+
+def test_every_generated_graph_has_exactly_one_path():
+    rng = random.Random(0)
+    for _ in range(200):
+        graph = make_graph(CONFIG, rng)
+        assert len(graph.edges) == CONFIG.degree * (CONFIG.path_length - 1)
+        assert paths_from(graph, graph.start, graph.goal) == [list(graph.path)]
+        assert len(graph.path) == CONFIG.path_length
+        assert sum(a == graph.start for a, _ in graph.edges) == CONFIG.degree
+
+
+def test_generator_is_deterministic_and_test_graphs_are_unseen():
+    data = make_stargraph(CONFIG, seed=1)
+    assert data == make_stargraph(CONFIG, seed=1)
+    check_no_leak(data)
+    assert {e.prompt for e in data.train}.isdisjoint({e.prompt for e in data.test})
+
+
+def test_examples_tokenize_and_split_at_the_equals_sign(tmp_path):
+    make_dataset("stargraph", {"degree": 2, "path_length": 4, "num_nodes": 12, "num_train": 20, "num_test": 5}, 0, tmp_path / "d")
+    split = encode_examples(load_split(tmp_path / "d", "test"), load_tokenizer(tmp_path / "d"))
+    assert (split.answer_lengths == 2 * 4 - 1).all()  # 4 nodes and 3 commas
+    example = to_example(parse_line(PAPER_EXAMPLE), 0)
+    assert example.prompt.endswith("/ 4 , 7 =") and example.answer == "4 , 2 , 6 , 7"
+
+
+@pytest.mark.parametrize("line", ["2,6|6,7/4,7", "2,6|6/4,7=4,2,6,7", "2,6|6,7/4,7=5,2,6,7"])
+def test_bad_lines_are_rejected(line):
+    with pytest.raises(ValueError, match="star-graph line"):
+        parse_line(line)
+
+
+def test_impossible_settings_are_rejected():
+    with pytest.raises(ValueError, match="raise num_nodes"):
+        StarGraphConfig(degree=3, path_length=5, num_nodes=10)
+    with pytest.raises(ValueError, match="distinct graphs"):
+        make_stargraph(StarGraphConfig(degree=2, path_length=2, num_nodes=3, num_train=50, num_test=5), seed=0)
