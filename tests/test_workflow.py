@@ -61,3 +61,8 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "mlm-16" in result.stderr + result.stdout
     assert not (tmp_path / "results").exists()
+
+
+def test_command_line_seeds_plan_one_job_per_seed(tmp_path):
+    dry = snakemake(tmp_path, "-n", "all", "--config", "preset=micro", "seeds=[0,1]").stdout
+    assert job_counts(dry)["train_model"] == 14 and "seed=1" in dry

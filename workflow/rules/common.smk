@@ -12,6 +12,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from factorization_curse import config as fc  # noqa: E402
 from factorization_curse.tasks import TASKS  # noqa: E402
 
+# `--config seeds=[0,1,2]` hands the list's items over as strings
+config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config.get("seeds", [])]
 validate(config, schema="../schemas/config.schema.yaml")
 try:
     fc.check_config(config)
