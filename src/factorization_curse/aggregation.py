@@ -8,6 +8,8 @@ from typing import Callable
 
 import pandas as pd
 
+from .config import split_sweep_dataset
+
 COLUMNS = ["task", "objective", "seed", "direction", "metric", "value"]  # the output contract
 METRICS = ("exact_match", "token_accuracy")
 DIRECTIONS = ("forward", "backward")
@@ -79,7 +81,7 @@ def aggregate_sweep(eval_paths: list[str | Path], sweep: dict, csv_path: str | P
     """The long table of a sweep, with the swept parameter's value (from the dataset name) as a column."""
     values = {str(v): v for v in sweep["values"]}
     table = long_table(read_evaluations(eval_paths),
-                       extra={sweep["parameter"]: lambda ev: values[ev["dataset"].rpartition("-")[2]]})
+                       extra={sweep["parameter"]: lambda ev: values[split_sweep_dataset(ev["dataset"])[1]]})
     Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(csv_path, index=False, float_format="%.2f")
     return table

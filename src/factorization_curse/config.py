@@ -35,13 +35,24 @@ def preset(config: dict) -> dict:
     return config["presets"][name]
 
 
+def sweep_dataset(sweep: str, value) -> str:
+    """The dataset (and run directory) name of one sweep point: ``<sweep>-<value>``."""
+    return f"{sweep}-{value}"
+
+
+def split_sweep_dataset(dataset: str) -> tuple[str, str]:
+    """``<sweep>-<value>`` back to (sweep, value as written)."""
+    sweep, _, value = dataset.rpartition("-")
+    return sweep, value
+
+
 def dataset_task(config: dict, dataset: str) -> tuple[str, dict]:
     """A dataset name is a task (``retrieval``) or a sweep point (``<sweep>-<value>``): return the
     task and its generator parameters: the preset's, then the sweep's own ``data``, then the value."""
     p = preset(config)
     if dataset in TASKS:
         return dataset, dict(p["data"].get(dataset, {}))
-    sweep_name, _, value = dataset.rpartition("-")
+    sweep_name, value = split_sweep_dataset(dataset)
     sweep = config.get("sweeps", {}).get(sweep_name)
     if sweep is None:
         raise ConfigError(f"unknown dataset {dataset!r}: not a task ({', '.join(TASKS)}) nor a sweep point")
@@ -52,17 +63,11 @@ def dataset_task(config: dict, dataset: str) -> tuple[str, dict]:
     return sweep["task"], {**p["data"].get(sweep["task"], {}), **sweep.get("data", {}), sweep["parameter"]: typed}
 
 
-def objective(config: dict, objective_id: str) -> Objective:
-    if objective_id not in config["objectives"]:
-        raise ConfigError(f"unknown objective {objective_id!r}; defined: {', '.join(config['objectives'])}")
-    return Objective.from_config(objective_id, config["objectives"][objective_id])
-
-
 def sweep_of(config: dict, dataset: str) -> dict:
     """The sweep a dataset belongs to ({} for a plain task)."""
     if dataset in TASKS:
         return {}
-    return config.get("sweeps", {}).get(dataset.rpartition("-")[0], {})
+    return config.get("sweeps", {}).get(split_sweep_dataset(dataset)[0], {})
 
 
 def run_settings(config: dict, dataset: str, objective_id: str) -> dict:

@@ -77,6 +77,11 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def write_metrics(path: Path, metrics: list[dict]) -> None:
+    """The learning curve so far as JSON lines (rewritten whole, atomically)."""
+    atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in metrics))
+
+
 def git_commit() -> str:
     try:
         here = Path(__file__).resolve().parent
@@ -228,7 +233,7 @@ def train_model(
                     row[f"{direction}_exact_match"] = values["exact_match"]
                     row[f"{direction}_token_accuracy"] = values["token_accuracy"]
                 metrics.append(row)
-                atomic_write_text(metrics_path, "".join(json.dumps(r) + "\n" for r in metrics))
+                write_metrics(metrics_path, metrics)
                 log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match")))
             if step % cfg.log_every == 0 or step % cfg.eval_every == 0:
                 window_loss, window_steps, window_start = 0.0, 0, time.time()
@@ -250,7 +255,7 @@ def train_model(
                 log(f"stopping early at step {step} as asked")
                 return metrics
 
-    atomic_write_text(metrics_path, "".join(json.dumps(r) + "\n" for r in metrics))
+    write_metrics(metrics_path, metrics)
     atomic_save({"model": model.state_dict(), "model_config": mcfg.to_dict(), **identity, "step": step}, model_path)
     info = {
         **identity,

@@ -43,7 +43,7 @@ def eval_files(dataset, objectives):
 
 
 def sweep_datasets(sweep):
-    return [f"{sweep}-{value}" for value in config["sweeps"][sweep]["values"]]
+    return [fc.sweep_dataset(sweep, value) for value in config["sweeps"][sweep]["values"]]
 
 
 def get_final_output():
