@@ -28,6 +28,19 @@ def _merge(base: dict, *overrides: dict | None) -> dict:
     return out
 
 
+def _check_entities(config: dict, task: str, objective_ids: list[str], where: str) -> None:
+    """Entity-level objectives need a task that marks its entities."""
+    if TASKS[task].marks_entities:
+        return
+    needy = [o for o in objective_ids if Objective.from_config(o, config["objectives"][o]).spec.needs_entities]
+    if needy:
+        marking = [name for name, t in TASKS.items() if t.marks_entities]
+        raise ConfigError(
+            f"{where}: {needy} reverse text entity by entity, but task {task!r} marks no entities; "
+            f"run them on a task that does ({', '.join(marking)}) or drop them via objectives_by_task"
+        )
+
+
 def preset(config: dict) -> dict:
     name = config["preset"]
     if name not in config["presets"]:
@@ -88,6 +101,11 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
     return {"objective": dict(entry), "model": model, "training": training}
 
 
+def task_objectives(config: dict, task: str) -> list[str]:
+    """The objective ids `all` runs on a task: ``objectives_by_task[task]``, else ``run_objectives``."""
+    return list(config.get("objectives_by_task", {}).get(task, config["run_objectives"]))
+
+
 def check_config(config: dict) -> None:
     """Cross-field checks (the JSON schema checks each field alone). Raises ConfigError."""
     preset(config)
@@ -105,15 +123,22 @@ def check_config(config: dict) -> None:
     missing = [o for o in config["run_objectives"] if o not in config["objectives"]]
     if missing:
         raise ConfigError(f"run_objectives names undefined objective(s) {missing}; defined: {', '.join(config['objectives'])}")
-    unknown_tasks = [t for t in config["tasks"] if t not in TASKS]
+    unknown_tasks = [t for t in [*config["tasks"], *config.get("objectives_by_task", {})] if t not in TASKS]
     if unknown_tasks:
-        raise ConfigError(f"tasks names unknown task(s) {unknown_tasks}; known: {', '.join(TASKS)}")
+        raise ConfigError(f"tasks or objectives_by_task name unknown task(s) {unknown_tasks}; known: {', '.join(TASKS)}")
+    for task, ids in config.get("objectives_by_task", {}).items():
+        missing = [o for o in ids if o not in config["objectives"]]
+        if missing:
+            raise ConfigError(f"objectives_by_task.{task} names undefined objective(s) {missing}; defined: {', '.join(config['objectives'])}")
+    for task in config["tasks"]:
+        _check_entities(config, task, task_objectives(config, task), f"objectives for task {task!r}")
     for name, sweep in config.get("sweeps", {}).items():
         if sweep["task"] not in TASKS:
             raise ConfigError(f"sweeps.{name}.task {sweep['task']!r} is unknown; known: {', '.join(TASKS)}")
         missing = [o for o in sweep["objectives"] if o not in config["objectives"]]
         if missing:
             raise ConfigError(f"sweeps.{name}.objectives names undefined objective(s) {missing}")
+        _check_entities(config, sweep["task"], sweep["objectives"], f"sweeps.{name}.objectives")
         if "-" in name:
             raise ConfigError(f"sweeps.{name}: a sweep name may not contain '-' (it separates the value)")
         base = {**preset(config)["data"].get(sweep["task"], {}), **sweep.get("data", {})}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .vocabulary import BOS_ID, EOS_ID, PAD_ID, SymbolicTokenizer
+from .vocabulary import BOS_ID, EOS_ID, PAD_ID, load_tokenizer_file
 
 
 @dataclass
@@ -19,8 +19,11 @@ class EncodedSplit:
     lengths: torch.Tensor  # [N] tokens incl. BOS and EOS
     prompt_lengths: torch.Tensor  # [N] BOS + prompt tokens
     answer_lengths: torch.Tensor  # [N]
+    entities: torch.Tensor  # [N, T] k > 0 on the tokens of the sequence's k-th marked entity, else 0
     directions: list[str]
     kinds: list[str]
+    # token ids of the answer a model that treats the relation as symmetric gives ([] if none)
+    other_answers: list[list[int]]
 
     def __len__(self) -> int:
         return self.tokens.shape[0]
@@ -29,39 +32,60 @@ class EncodedSplit:
         picked = indices.tolist()
         return EncodedSplit(
             self.tokens[indices], self.lengths[indices], self.prompt_lengths[indices], self.answer_lengths[indices],
-            [self.directions[i] for i in picked], [self.kinds[i] for i in picked],
+            self.entities[indices], [self.directions[i] for i in picked], [self.kinds[i] for i in picked],
+            [self.other_answers[i] for i in picked],
         )
 
     def to(self, device) -> "EncodedSplit":
         return EncodedSplit(
             self.tokens.to(device), self.lengths.to(device), self.prompt_lengths.to(device),
-            self.answer_lengths.to(device), self.directions, self.kinds,
+            self.answer_lengths.to(device), self.entities.to(device), self.directions, self.kinds, self.other_answers,
         )
 
 
-def encode_examples(rows: list[dict], tokenizer: SymbolicTokenizer) -> EncodedSplit:
-    sequences, prompt_lengths, answer_lengths = [], [], []
+def entity_numbers(offsets: list[tuple[int, int]], spans: list[list[int]], first: int) -> list[int]:
+    """Per token: ``first + k`` if the token lies inside the k-th span, else 0."""
+    numbers = []
+    for start, end in offsets:
+        inside = [k for k, (s, e) in enumerate(spans) if s <= start and end <= e]
+        numbers.append(first + inside[0] if inside else 0)
+    return numbers
+
+
+def encode_examples(rows: list[dict], tokenizer) -> EncodedSplit:
+    """Token tensors of ``<bos> prompt answer <eos>``, with each marked entity's tokens numbered."""
+    sequences, numbered, prompt_lengths, answer_lengths = [], [], [], []
     for row in rows:
-        prompt, answer = tokenizer.encode(row["prompt"]), tokenizer.encode(row["answer"])
+        prompt, prompt_offsets = tokenizer.encode_with_offsets(row["prompt"])
+        answer, answer_offsets = tokenizer.encode_with_offsets(row["answer"])
+        prompt_spans, answer_spans = row.get("prompt_entities") or [], row.get("answer_entities") or []
         sequences.append([BOS_ID] + prompt + answer + [EOS_ID])
+        numbered.append(
+            [0] + entity_numbers(prompt_offsets, prompt_spans, 1)
+            + entity_numbers(answer_offsets, answer_spans, 1 + len(prompt_spans)) + [0]
+        )
         prompt_lengths.append(1 + len(prompt))
         answer_lengths.append(len(answer))
     T = max(len(s) for s in sequences)
     tokens = torch.full((len(sequences), T), PAD_ID, dtype=torch.long)
-    for i, s in enumerate(sequences):
+    entities = torch.zeros((len(sequences), T), dtype=torch.long)
+    for i, (s, n) in enumerate(zip(sequences, numbered)):
         tokens[i, : len(s)] = torch.tensor(s)
+        entities[i, : len(n)] = torch.tensor(n)
     return EncodedSplit(
         tokens=tokens,
         lengths=torch.tensor([len(s) for s in sequences]),
         prompt_lengths=torch.tensor(prompt_lengths),
         answer_lengths=torch.tensor(answer_lengths),
+        entities=entities,
         directions=[row["direction"] for row in rows],
         kinds=[row["kind"] for row in rows],
+        other_answers=[tokenizer.encode(row["other_answer"]) if row.get("other_answer") else [] for row in rows],
     )
 
 
-def load_tokenizer(data_dir: str | Path) -> SymbolicTokenizer:
-    return SymbolicTokenizer.load(Path(data_dir) / "vocab.json")
+def load_tokenizer(data_dir: str | Path):
+    return load_tokenizer_file(Path(data_dir) / "vocab.json")
 
 
 def load_split(data_dir: str | Path, split: str) -> list[dict]:

@@ -56,31 +56,52 @@ def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) ->
             answers = rows[:, P : P + A]
             predicted = generate(model, rows[:, :P], A, decoding)
             correct = (predicted == answers).cpu()
+            predicted = predicted.tolist()
             for j, i in enumerate(idx.tolist()):
                 results[i] = {
                     "direction": split.directions[i],
-                    "predicted": predicted[j].tolist(),
+                    "predicted": predicted[j],
                     "answer": answers[j].tolist(),
                     "exact_match": bool(correct[j].all()),
                     "token_accuracy": float(correct[j].float().mean()) if A else 1.0,
+                    "position_correct": correct[j].tolist(),
                 }
+                if split.other_answers[i]:
+                    results[i]["incorrect_inference"] = predicted[j] == split.other_answers[i]
     model.train(was_training)
     return results
 
 
-def summarize(predictions: list[dict]) -> dict[str, dict[str, float]]:
-    """Per direction: exact match and per-token accuracy in percent, and the number of questions."""
+def percent(flags) -> float:
+    flags = list(flags)
+    return 100.0 * sum(flags) / len(flags) if flags else float("nan")
+
+
+def summarize(predictions: list[dict], positions: bool = False) -> dict[str, dict]:
+    """Per direction, in percent: exact match; per-token accuracy; with ``positions``, accuracy at
+    each answer position (``position_accuracy``: e.g. each step of a star-graph path); where the task defines
+    the other side's entity, ``incorrect_inference``: the share of answers that are that entity
+    (what a model that takes a one-way relation as symmetric answers). Plus the number of questions."""
     by_direction: dict[str, list[dict]] = defaultdict(list)
     for p in predictions:
         by_direction[p["direction"]].append(p)
-    return {
-        direction: {
-            "exact_match": 100.0 * sum(p["exact_match"] for p in ps) / len(ps),
+    summary = {}
+    for direction, ps in sorted(by_direction.items()):
+        longest = max(len(p["position_correct"]) for p in ps)
+        values = {
+            "exact_match": percent(p["exact_match"] for p in ps),
             "token_accuracy": 100.0 * sum(p["token_accuracy"] for p in ps) / len(ps),
             "count": len(ps),
         }
-        for direction, ps in sorted(by_direction.items())
-    }
+        if positions:
+            values["position_accuracy"] = [
+                percent(p["position_correct"][k] for p in ps if k < len(p["position_correct"])) for k in range(longest)
+            ]
+        judged = [p["incorrect_inference"] for p in ps if "incorrect_inference" in p]
+        if judged:
+            values["incorrect_inference"] = percent(judged)
+        summary[direction] = values
+    return summary
 
 
 def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_path, predictions_path, log=print,
@@ -94,9 +115,13 @@ def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_p
     test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer).to(device)
     log(f"evaluating {identity['objective']} on {len(test)} held-out questions")
     predictions = predict(model, test, objective.spec.decoding)
-    metrics = summarize(predictions)
+    from .tasks import TASKS
+
+    metrics = summarize(predictions, positions=TASKS[identity["task"]].position_metrics)
     for direction, values in metrics.items():
-        log(f"{direction}: exact match {values['exact_match']:.1f}%, token accuracy {values['token_accuracy']:.1f}% ({values['count']} questions)")
+        extra = f", incorrect inference {values['incorrect_inference']:.1f}%" if "incorrect_inference" in values else ""
+        log(f"{direction}: exact match {values['exact_match']:.1f}%, token accuracy {values['token_accuracy']:.1f}%{extra} "
+            f"({values['count']} questions)")
     result = {**identity, "metrics": metrics}
     atomic_write_text(Path(evaluation_path), json.dumps(result, indent=1))
     lines = []

@@ -12,7 +12,9 @@ rank above every real token. The encoder-decoder turns ranks into attention mask
 and encoder-only architectures accept the objectives whose rule they can express (see ``kind``).
 
 Adding an objective: write one function ``(tokens, lengths, generator, **params) -> Factorization``
-and register it in ``OBJECTIVE_KINDS``; the config names it under ``objectives``.
+and register it in ``OBJECTIVE_KINDS``; the config names it under ``objectives``. Objectives that
+need to know where the entities are (entity-level reversal) also take ``entities``: per token, the
+number k > 0 of the marked entity it belongs to, 0 outside entities (see ``data.encode_examples``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Callable
 
 import torch
 
-from .vocabulary import EOS_ID
+from .vocabulary import BOS_ID, ENTITY_CLOSE_ID, ENTITY_OPEN_ID, EOS_ID, PAD_ID
 
 BOS_RANK = -1
 
@@ -92,6 +94,59 @@ def left_to_right_with_reverse(tokens, lengths, generator=None) -> Factorization
     return left_to_right(both, torch.cat([lengths, lengths]))
 
 
+def reverse_entities(tokens: torch.Tensor, lengths: torch.Tensor, entities: torch.Tensor, delimiters: bool):
+    """Entity-level reverse: the text between BOS and EOS read as chunks (a whole marked entity, or
+    one token outside entities) in reverse chunk order, each entity's tokens kept in their order and,
+    with ``delimiters``, wrapped in ``<ent> .. </ent>``. Returns (tokens [B, T'], lengths [B]).
+
+    "A => B => C" with entities A = a1 a2, B = b1, C = c1 c2 becomes "c1 c2 => b1 => a1 a2"
+    (or "<ent> c1 c2 </ent> => <ent> b1 </ent> => <ent> a1 a2 </ent>"). Vectorised: no loop over
+    the batch, so it runs on the device with the rest of the step.
+    """
+    B, T = tokens.shape
+    positions = torch.arange(T, device=tokens.device)[None, :].expand(B, T)
+    ends_with_eos = tokens.gather(1, (lengths - 1)[:, None]).squeeze(1) == EOS_ID
+    last = lengths - 1 - ends_with_eos.long()  # last position of the text
+    inside = (positions >= 1) & (positions <= last[:, None])
+    ent = torch.where(inside, entities, torch.zeros_like(entities))
+    previous = torch.cat([torch.zeros_like(ent[:, :1]), ent[:, :-1]], 1)
+    starts = inside & ((ent == 0) | (ent != previous))
+    chunk = torch.where(inside, starts.long().cumsum(1) - 1, torch.full_like(ent, T))  # T: outside the text
+    size = torch.zeros(B, T + 1, dtype=torch.long, device=tokens.device).scatter_add_(1, chunk, torch.ones_like(chunk))
+    is_entity = torch.zeros_like(size).scatter_reduce_(1, chunk, (ent > 0).long(), "amax", include_self=True)
+    size[:, T], is_entity[:, T] = 0, 0
+    pad = 2 * int(delimiters)
+    width = size + pad * is_entity
+    total = width.sum(1)
+    chunk_start = 1 + total[:, None] - width.cumsum(1)  # output position where chunk c begins
+    first = torch.full_like(size, T).scatter_reduce_(1, chunk, positions.contiguous(), "amin", include_self=True)
+    c = chunk.clamp(max=T)
+    destination = chunk_start.gather(1, c) + (pad // 2) * is_entity.gather(1, c) + positions - first.gather(1, c)
+    new_lengths = lengths + pad * is_entity.sum(1)
+    W = T + pad * int(is_entity.sum(1).max()) if pad else T
+    out = torch.full((B, W + 1), PAD_ID, dtype=tokens.dtype, device=tokens.device)  # column W: discarded
+    out[:, 0] = BOS_ID
+    out.scatter_(1, torch.where(inside, destination, torch.full_like(destination, W)), tokens)
+    if pad:
+        opened = torch.where(is_entity.bool(), chunk_start, torch.full_like(chunk_start, W))
+        closed = torch.where(is_entity.bool(), chunk_start + width - 1, torch.full_like(chunk_start, W))
+        out.scatter_(1, opened, torch.full_like(opened, ENTITY_OPEN_ID))
+        out.scatter_(1, closed, torch.full_like(closed, ENTITY_CLOSE_ID))
+    eos_at = torch.where(ends_with_eos, 1 + total, torch.full_like(total, W))
+    out.scatter_(1, eos_at[:, None], torch.full_like(eos_at[:, None], EOS_ID))
+    return out[:, :W], new_lengths
+
+
+def left_to_right_with_entity_reverse(tokens, lengths, generator=None, *, entities, delimiters: bool = True) -> Factorization:
+    """AR w/reverse (entity): AR on every sequence and on its entity-level reverse (see
+    :func:`reverse_entities`); the batch doubles. Without delimiters (the paper's starred column)
+    a reversed entity cannot be told apart from forward text."""
+    reversed_tokens, reversed_lengths = reverse_entities(tokens, lengths, entities, delimiters)
+    forward = torch.full_like(reversed_tokens, PAD_ID)
+    forward[:, : tokens.shape[1]] = tokens
+    return left_to_right(torch.cat([forward, reversed_tokens]), torch.cat([lengths, reversed_lengths]))
+
+
 def masked_fixed_rate(tokens, lengths, generator=None, *, rate: float) -> Factorization:
     """BERT-style MLM: each token hidden with probability ``rate``; loss = mean over hidden tokens."""
     real = real_positions(lengths, tokens.shape[1])
@@ -152,11 +207,13 @@ class ObjectiveKind:
     # position (as in training), "masked" makes all known tokens one visible set (rank 0).
     decoding: str
     params: tuple[str, ...] = ()
+    needs_entities: bool = False  # takes ``entities=`` (a task must mark its entities)
 
 
 OBJECTIVE_KINDS: dict[str, ObjectiveKind] = {
     "ar": ObjectiveKind(left_to_right, "causal", "left-to-right"),
     "ar-reverse": ObjectiveKind(left_to_right_with_reverse, "causal", "left-to-right"),
+    "ar-reverse-entity": ObjectiveKind(left_to_right_with_entity_reverse, "causal", "left-to-right", ("delimiters",), True),
     "mlm": ObjectiveKind(masked_fixed_rate, "masked", "masked", ("rate",)),
     "mlm-uniform": ObjectiveKind(masked_uniform_rate, "masked", "masked", ("estimator",)),
     "plm": ObjectiveKind(permutation, "any-order", "left-to-right"),
@@ -197,7 +254,11 @@ class Objective:
     def spec(self) -> ObjectiveKind:
         return OBJECTIVE_KINDS[self.kind]
 
-    def __call__(self, tokens, lengths, generator=None) -> Factorization:
+    def __call__(self, tokens, lengths, generator=None, entities=None) -> Factorization:
+        if self.spec.needs_entities:
+            if entities is None:
+                raise ValueError(f"objective {self.id!r} needs the entity annotations of the batch")
+            return self.spec.factorize(tokens, lengths, generator, entities=entities, **self.params)
         return self.spec.factorize(tokens, lengths, generator, **self.params)
 
     def check_architecture(self, architecture: str) -> None:

@@ -90,9 +90,9 @@ def git_commit() -> str:
         return "unknown"
 
 
-def loss_on(model, objective: Objective, tokens, lengths, generator=None) -> torch.Tensor:
+def loss_on(model, objective: Objective, tokens, lengths, generator=None, entities=None) -> torch.Tensor:
     """The objective's weighted negative log-likelihood, averaged over the sequences it built."""
-    fact = objective(tokens, lengths, generator)
+    fact = objective(tokens, lengths, generator, entities)
     targets = fact.targets
     logits = model(fact.tokens, fact.rank, targets)
     nll = F.cross_entropy(logits.float(), fact.tokens[targets], reduction="none")
@@ -212,8 +212,9 @@ def train_model(
         while step < cfg.steps:
             idx = torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device)
             lengths = train.lengths[idx]
-            tokens = train.tokens[idx, : int(lengths.max())]
-            loss = loss_on(model, objective, tokens, lengths, sampler)
+            width = int(lengths.max())
+            tokens, entities = train.tokens[idx, :width], train.entities[idx, :width]
+            loss = loss_on(model, objective, tokens, lengths, sampler, entities)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip:
@@ -230,8 +231,9 @@ def train_model(
                 summary = summarize(predict(model, test_subset, objective.spec.decoding))
                 row = {"step": step, "loss": window_loss / max(window_steps, 1)}
                 for direction, values in summary.items():
-                    row[f"{direction}_exact_match"] = values["exact_match"]
-                    row[f"{direction}_token_accuracy"] = values["token_accuracy"]
+                    for name in ("exact_match", "token_accuracy", "incorrect_inference"):
+                        if name in values:
+                            row[f"{direction}_{name}"] = values[name]
                 metrics.append(row)
                 write_metrics(metrics_path, metrics)
                 log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match")))

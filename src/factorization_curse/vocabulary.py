@@ -1,8 +1,16 @@
-"""Special tokens (defined once, here) and the whitespace tokenizer of the symbolic tasks."""
+"""Special tokens (defined once, here), the whitespace tokenizer of the symbolic tasks, and the
+one place that loads whichever tokenizer a dataset was written with.
+
+Every tokenizer offers the same small interface: ``encode(text) -> ids``,
+``encode_with_offsets(text) -> (ids, [(start, end), ...])`` (character span of each token, used to
+find the tokens of a marked entity), ``decode(ids) -> text``, ``save(path)``, ``len()``; the
+special tokens take ids 0-5 in every vocabulary.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -10,12 +18,15 @@ PAD = "<pad>"
 BOS = "<bos>"
 EOS = "<eos>"
 MASK = "<mask>"
-SPECIAL_TOKENS = (PAD, BOS, EOS, MASK)
-PAD_ID, BOS_ID, EOS_ID, MASK_ID = range(len(SPECIAL_TOKENS))
+# Delimiters around an entity in entity-level reversed text (objective ar-rev-ent).
+ENTITY_OPEN = "<ent>"
+ENTITY_CLOSE = "</ent>"
+SPECIAL_TOKENS = (PAD, BOS, EOS, MASK, ENTITY_OPEN, ENTITY_CLOSE)
+PAD_ID, BOS_ID, EOS_ID, MASK_ID, ENTITY_OPEN_ID, ENTITY_CLOSE_ID = range(len(SPECIAL_TOKENS))
 
 
 class SymbolicTokenizer:
-    """Maps whitespace-separated symbols to ids; the special tokens always take ids 0-3."""
+    """Maps whitespace-separated symbols to ids; the special tokens always take ids 0-5."""
 
     def __init__(self, tokens: Iterable[str]):
         tokens = [t for t in tokens if t not in SPECIAL_TOKENS]
@@ -36,6 +47,10 @@ class SymbolicTokenizer:
         except KeyError as e:
             raise ValueError(f"token {e.args[0]!r} is not in the vocabulary") from None
 
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        offsets = [m.span() for m in re.finditer(r"\S+", text)]
+        return self.encode(text), offsets
+
     def decode(self, ids: Sequence[int]) -> str:
         return " ".join(self.tokens[i] for i in ids)
 
@@ -43,8 +58,20 @@ class SymbolicTokenizer:
         Path(path).write_text(json.dumps({"type": "symbolic", "tokens": self.tokens}, indent=1))
 
     @classmethod
-    def load(cls, path: str | Path) -> "SymbolicTokenizer":
-        spec = json.loads(Path(path).read_text())
-        if spec.get("type") != "symbolic" or list(spec["tokens"][: len(SPECIAL_TOKENS)]) != list(SPECIAL_TOKENS):
-            raise ValueError(f"{path} is not a symbolic vocabulary written by this package")
+    def from_spec(cls, spec: dict) -> "SymbolicTokenizer":
+        if list(spec["tokens"][: len(SPECIAL_TOKENS)]) != list(SPECIAL_TOKENS):
+            raise ValueError("symbolic vocabulary does not start with this package's special tokens; regenerate the dataset")
         return cls(spec["tokens"])
+
+
+def load_tokenizer_file(path: str | Path):
+    """The tokenizer saved at ``path`` (``vocab.json`` beside a dataset), whatever its type."""
+    spec = json.loads(Path(path).read_text())
+    kind = spec.get("type")
+    if kind == "symbolic":
+        return SymbolicTokenizer.from_spec(spec)
+    if kind == "bpe":
+        from .subword import BPETokenizer
+
+        return BPETokenizer.from_spec(spec)
+    raise ValueError(f"{path}: unknown tokenizer type {kind!r}; regenerate the dataset (rule make_dataset)")

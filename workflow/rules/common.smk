@@ -34,8 +34,8 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def run_objectives():
-    return config["run_objectives"]
+def task_objectives(task):
+    return fc.task_objectives(config, task)
 
 
 def eval_files(dataset, objectives):

@@ -1,11 +1,12 @@
 rule aggregate_results:
     input:
-        evaluations=lambda wc: eval_files(wc.task, run_objectives()),
+        evaluations=lambda wc: eval_files(wc.task, task_objectives(wc.task)),
+        data=lambda wc: f"{RESULTS}/data/{wc.task}",
     output:
         table=f"{RESULTS}/tables/{{task}}.csv",
         markdown=f"{RESULTS}/tables/{{task}}.md",
     params:
-        objective_order=run_objectives(),
+        objective_order=lambda wc: task_objectives(wc.task),
     log:
         f"{RESULTS}/logs/aggregate_results/{{task}}.log",
     benchmark:
@@ -26,7 +27,7 @@ rule plot_figure:
             category="Figures",
         ),
     params:
-        objective_order=run_objectives(),
+        objective_order=lambda wc: task_objectives(wc.task),
     log:
         f"{RESULTS}/logs/plot_figure/{{task}}.log",
     benchmark:

@@ -1,7 +1,10 @@
 """Tasks by name. A task is a generator from (config, seed) to train/test examples and a vocabulary.
 
 Every example is a prompt and an answer (empty for plain training text); models read
-``<bos> prompt answer <eos>`` and are tested on producing ``answer`` from ``prompt``.
+``<bos> prompt answer <eos>`` and are tested on producing ``answer`` from ``prompt``. Tasks mark
+their named entities (keys, values, names, dates) so that objectives that reverse text entity by
+entity (``ar-rev-ent``) know where an entity starts and ends: generators write ``⟦...⟧`` around
+each entity and :func:`example` turns the marks into character spans.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from pathlib import Path
 from typing import Callable
 
 
+ENTITY_MARKS = ("⟦", "⟧")
+
+
 @dataclass(frozen=True)
 class Example:
     prompt: str
@@ -22,13 +28,55 @@ class Example:
     kind: str  # "statement" (training text) or "query"
     direction: str  # "forward", "backward", or "" for statements
     entity: int  # which fact (pair, person, ...) the example is about
+    # character spans [start, end) of the named entities in prompt and in answer
+    prompt_entities: list[list[int]] = field(default_factory=list)
+    answer_entities: list[list[int]] = field(default_factory=list)
+    # what a model that wrongly treats the relation as symmetric answers (relationship task's
+    # "incorrect inference"); "" where the task has no such answer
+    other_answer: str = ""
+
+
+def unmark(marked: str) -> tuple[str, list[list[int]]]:
+    """``"⟦a b⟧ => ⟦c⟧"`` -> ``("a b => c", [[0, 3], [7, 8]])``: text without marks, entity spans."""
+    opening, closing = ENTITY_MARKS
+    text, spans, start = [], [], None
+    length = 0
+    for ch in marked:
+        if ch == opening:
+            if start is not None:
+                raise ValueError(f"nested entity mark in {marked!r}")
+            start = length
+        elif ch == closing:
+            if start is None:
+                raise ValueError(f"unbalanced entity mark in {marked!r}")
+            spans.append([start, length])
+            start = None
+        else:
+            text.append(ch)
+            length += 1
+    if start is not None:
+        raise ValueError(f"unclosed entity mark in {marked!r}")
+    return "".join(text), spans
+
+
+def mark(entity: str) -> str:
+    """An entity wrapped in the marks :func:`unmark` reads."""
+    return f"{ENTITY_MARKS[0]}{entity}{ENTITY_MARKS[1]}"
+
+
+def example(prompt: str, answer: str, kind: str, direction: str, entity: int, other_answer: str = "") -> Example:
+    """An :class:`Example` from marked prompt and answer text (see :func:`unmark`)."""
+    prompt_text, prompt_spans = unmark(prompt)
+    answer_text, answer_spans = unmark(answer)
+    return Example(prompt_text, answer_text, kind, direction, entity, prompt_spans, answer_spans, unmark(other_answer)[0])
 
 
 @dataclass
 class TaskData:
     train: list[Example]
     test: list[Example]
-    vocabulary: list[str] = field(default_factory=list)
+    vocabulary: list[str] = field(default_factory=list)  # symbolic tasks: every token
+    tokenizer: object | None = None  # text tasks: a tokenizer trained on the training text
 
 
 @dataclass(frozen=True)
@@ -36,14 +84,23 @@ class Task:
     name: str
     config_class: type
     generate: Callable[..., TaskData]
+    marks_entities: bool = True  # its examples carry entity spans (needed by ar-rev-ent)
+    # chance level of exact match in percent for a config (shown beside the results), if meaningful
+    chance: Callable[..., float] | None = None
+    position_metrics: bool = False  # report accuracy at each answer position (metric position_<k>)
 
 
+from .relationship import RelationshipConfig, make_relationship  # noqa: E402
 from .retrieval import RetrievalConfig, make_retrieval  # noqa: E402
-from .stargraph import StarGraphConfig, make_stargraph  # noqa: E402
+from .bios import BiosConfig, make_bios  # noqa: E402
+from .stargraph import StarGraphConfig, make_stargraph, stargraph_chance  # noqa: E402
 
 TASKS: dict[str, Task] = {
     "retrieval": Task("retrieval", RetrievalConfig, make_retrieval),
-    "stargraph": Task("stargraph", StarGraphConfig, make_stargraph),
+    "relationship": Task("relationship", RelationshipConfig, make_relationship),
+    "bios": Task("bios", BiosConfig, make_bios),
+    "stargraph": Task("stargraph", StarGraphConfig, make_stargraph, marks_entities=False, chance=stargraph_chance,
+                      position_metrics=True),
 }
 
 
@@ -83,7 +140,7 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
     for split in ("train", "test"):
         rows = [dataclasses.asdict(e) for e in getattr(data, split)]
         datasets.Dataset.from_list(rows).to_parquet(str(tmp / f"{split}.parquet"))
-    SymbolicTokenizer(data.vocabulary).save(tmp / "vocab.json")
+    (data.tokenizer or SymbolicTokenizer(data.vocabulary)).save(tmp / "vocab.json")
     info = {
         "task": task_name,
         "seed": seed,
@@ -91,6 +148,8 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
         "num_train": len(data.train),
         "num_test": len(data.test),
     }
+    if task.chance is not None:
+        info["chance_exact_match"] = task.chance(config)
     (tmp / "info.json").write_text(json.dumps(info, indent=1))
     if out_dir.exists():
         shutil.rmtree(out_dir)

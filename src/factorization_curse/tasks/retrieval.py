@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from . import Example, TaskData
+from . import TaskData, example, mark
 
 SEPARATOR = ":"
 FORWARD_PREFIX = "<value-of>"
@@ -60,20 +60,19 @@ def make_retrieval(config: RetrievalConfig, seed: int) -> TaskData:
             seen.add(entity)
             entities.append(entity)
     keys, values = entities[: config.num_pairs], entities[config.num_pairs :]
-    pairs = [(" ".join(k), " ".join(v)) for k, v in zip(keys, values)]
+    pairs = [(mark(" ".join(k)), mark(" ".join(v))) for k, v in zip(keys, values)]
 
     order = list(range(config.num_pairs))
     rng.shuffle(order)
     n_query_train = max(1, min(config.num_pairs - 1, round(config.query_train_fraction * config.num_pairs)))
     query_train = set(order[:n_query_train])
 
-    train: list[Example] = []
-    test: list[Example] = []
+    train, test = [], []
     for index, (key, value) in enumerate(pairs):
-        train.append(Example(prompt=f"{key} {SEPARATOR} {value}", answer="", kind="statement", direction="", entity=index))
+        train.append(example(f"{key} {SEPARATOR} {value}", "", "statement", "", index))
         queries = [
-            Example(f"{FORWARD_PREFIX} {key} {SEPARATOR}", value, "query", "forward", index),
-            Example(f"{BACKWARD_PREFIX} {value} {SEPARATOR}", key, "query", "backward", index),
+            example(f"{FORWARD_PREFIX} {key} {SEPARATOR}", value, "query", "forward", index),
+            example(f"{BACKWARD_PREFIX} {value} {SEPARATOR}", key, "query", "backward", index),
         ]
         (train if index in query_train else test).extend(queries)
     vocabulary = [SEPARATOR, FORWARD_PREFIX, BACKWARD_PREFIX] + pool

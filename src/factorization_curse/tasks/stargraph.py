@@ -9,7 +9,7 @@ the start and goal, then the path from start to goal::
 Teacher-forced AR learns the "Clever Hans" cheat and lands at 1/degree (a random first step).
 Lines are read and written byte for byte (``parse_line`` / ``format_line``), so test files
 published with that work can be evaluated. Models read the line as tokens: node ids and
-``, | / =``; the prompt ends at ``=``, the answer is the path.
+``, | / =``; the prompt ends at ``=``, the answer is the path's nodes.
 """
 
 from __future__ import annotations
@@ -90,10 +90,12 @@ def make_graph(config: StarGraphConfig, rng: random.Random) -> StarGraph:
 
 
 def to_example(graph: StarGraph, index: int) -> Example:
-    line = format_line(graph)
-    prompt, answer = line.split("=")
-    spaced = lambda text: " ".join(text.replace(",", " , ").replace("|", " | ").replace("/", " / ").split())
-    return Example(prompt=spaced(prompt) + " =", answer=spaced(answer), kind="query", direction="forward", entity=index)
+    """The line as tokens: the prompt is everything up to ``=`` (edges, start, goal) with each node
+    id and each of ``, | / =`` one token; the answer is the path's node ids (one token per step, the
+    commas between them dropped, so that answer position k is the k-th node of the path)."""
+    prompt = format_line(graph).split("=")[0]
+    spaced = " ".join(prompt.replace(",", " , ").replace("|", " | ").replace("/", " / ").split())
+    return Example(prompt=spaced + " =", answer=" ".join(map(str, graph.path)), kind="query", direction="forward", entity=index)
 
 
 def make_stargraph(config: StarGraphConfig, seed: int) -> TaskData:
@@ -114,3 +116,9 @@ def make_stargraph(config: StarGraphConfig, seed: int) -> TaskData:
     examples = [to_example(g, i) for i, g in enumerate(graphs)]
     vocabulary = PUNCTUATION + [str(n) for n in range(config.num_nodes)]
     return TaskData(train=examples[: config.num_train], test=examples[config.num_train :], vocabulary=vocabulary)
+
+
+def stargraph_chance(config: StarGraphConfig) -> float:
+    """Exact match (%) of a model that finds the path once it picks the right first step at random:
+    the Clever-Hans solution teacher forcing leads to (1/degree)."""
+    return 100.0 / config.degree
