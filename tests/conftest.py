@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from factorization_curse.vocabulary import BOS_ID, EOS_ID, PAD_ID
+from factorization_curse.vocabulary import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS
+
+FIRST_CONTENT_ID = len(SPECIAL_TOKENS)
 
 
 def make_batch(lengths, T=None, vocab=20, seed=0):
@@ -11,7 +13,7 @@ def make_batch(lengths, T=None, vocab=20, seed=0):
     tokens = torch.full((len(lengths), T), PAD_ID)
     for b, n in enumerate(lengths):
         tokens[b, 0] = BOS_ID
-        tokens[b, 1 : n - 1] = torch.randint(4, vocab, (n - 2,), generator=g)
+        tokens[b, 1 : n - 1] = torch.randint(FIRST_CONTENT_ID, vocab, (n - 2,), generator=g)
         tokens[b, n - 1] = EOS_ID
     return tokens, torch.tensor(lengths)
 

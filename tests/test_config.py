@@ -50,6 +50,10 @@ def test_schema_rejects_bad_values(config, edit, message):
         (lambda c: c["objectives"]["mlm-u"].update(kind="mlm-uniformm"), "unknown kind 'mlm-uniformm'; known: ar, "),
         (lambda c: c.update(tasks=["retreival"]), "unknown task.*retreival.*known: retrieval"),
         (lambda c: c["presets"]["tiny"]["data"]["retrieval"].update(token_pool_size=2), "raise token_pool_size"),
+        (lambda c: c["objectives_by_task"].update(stargraph=["ar", "ar-rev-ent"]),
+         "ar-rev-ent.*task 'stargraph' marks no entities.*objectives_by_task"),
+        (lambda c: c["objectives_by_task"].update(relationship=["ar", "arr"]), "objectives_by_task.relationship.*arr"),
+        (lambda c: c["presets"]["tiny"]["data"]["bios"].update(attributes=["birth_city"]), "bios.attributes must include birth_date"),
         (lambda c: c["presets"]["tiny"]["training_by_objective"].update({"mlm-99": {"lr": 1.0}})
          if "training_by_objective" in c["presets"]["tiny"] else c["presets"]["tiny"].update(
              training_by_objective={"mlm-99": {"lr": 1.0}}), "mlm-99"),
@@ -59,6 +63,13 @@ def test_cross_checks_name_the_key_and_the_fix(config, edit, message):
     edit(config)
     with pytest.raises(ConfigError, match=message):
         check_config(config)
+
+
+def test_objectives_by_task_replace_run_objectives(config):
+    from factorization_curse.config import task_objectives
+
+    assert task_objectives(config, "retrieval") == config["run_objectives"]
+    assert "ar-rev-ent" in task_objectives(config, "relationship") and "ar-rev-ent" not in config["run_objectives"]
 
 
 def test_run_settings_merge_overrides(config):

@@ -5,11 +5,12 @@ import torch
 
 from factorization_curse.model import ModelConfig, Transformer
 from factorization_curse.objectives import (
-    OBJECTIVE_KINDS, Objective, masked_from_order, permutation_from_order, real_positions, reverse_tokens,
+    OBJECTIVE_KINDS, Objective, masked_from_order, permutation_from_order, real_positions, reverse_entities,
+    reverse_tokens,
 )
-from factorization_curse.vocabulary import BOS_ID, EOS_ID, PAD_ID
+from factorization_curse.vocabulary import BOS_ID, ENTITY_CLOSE_ID, ENTITY_OPEN_ID, EOS_ID, PAD_ID
 
-from .conftest import make_batch
+from .conftest import FIRST_CONTENT_ID, make_batch
 
 OBJECTIVES = {
     "ar": Objective("ar", "ar", {}),
@@ -50,6 +51,52 @@ def test_ar_reverse_doubles_batch_with_token_reversal(batch):
 def test_reverse_without_eos():
     tokens = torch.tensor([[BOS_ID, 5, 6, 7, PAD_ID]])
     assert reverse_tokens(tokens, torch.tensor([4])).tolist() == [[BOS_ID, 7, 6, 5, PAD_ID]]
+
+
+def _entity_batch():
+    """``a1 a2 => b1 => c1 c2`` and ``b1 <= a1 a2`` (entities numbered per sequence), padded."""
+    a1, a2, b1, c1, c2, fwd, bwd = range(10, 17)
+    tokens = torch.tensor([
+        [BOS_ID, a1, a2, fwd, b1, fwd, c1, c2, EOS_ID],
+        [BOS_ID, b1, bwd, a1, a2, EOS_ID, PAD_ID, PAD_ID, PAD_ID],
+    ])
+    entities = torch.tensor([[0, 1, 1, 0, 2, 0, 3, 3, 0], [0, 1, 0, 2, 2, 0, 0, 0, 0]])
+    return tokens, torch.tensor([9, 6]), entities, (a1, a2, b1, c1, c2, fwd, bwd)
+
+
+def test_entity_reversal_keeps_each_entity_in_order():
+    tokens, lengths, entities, (a1, a2, b1, c1, c2, fwd, bwd) = _entity_batch()
+    plain, plain_lengths = reverse_entities(tokens, lengths, entities, delimiters=False)
+    assert plain_lengths.tolist() == [9, 6]
+    assert plain[0].tolist() == [BOS_ID, c1, c2, fwd, b1, fwd, a1, a2, EOS_ID]
+    assert plain[1].tolist()[:6] == [BOS_ID, a1, a2, bwd, b1, EOS_ID]
+    O, C = ENTITY_OPEN_ID, ENTITY_CLOSE_ID
+    wrapped, wrapped_lengths = reverse_entities(tokens, lengths, entities, delimiters=True)
+    assert wrapped_lengths.tolist() == [15, 10]
+    assert wrapped[0].tolist() == [BOS_ID, O, c1, c2, C, fwd, O, b1, C, fwd, O, a1, a2, C, EOS_ID]
+    assert wrapped[1].tolist() == [BOS_ID, O, a1, a2, C, bwd, O, b1, C, EOS_ID] + [PAD_ID] * 5
+
+
+def test_entity_reversal_of_unmarked_text_is_token_reversal(batch):
+    tokens, lengths = batch
+    for delimiters in (False, True):
+        reversed_tokens, new_lengths = reverse_entities(tokens, lengths, torch.zeros_like(tokens), delimiters)
+        assert torch.equal(reversed_tokens, reverse_tokens(tokens, lengths)) and torch.equal(new_lengths, lengths)
+
+
+@pytest.mark.parametrize("delimiters", [True, False])
+def test_ar_rev_ent_trains_on_text_and_its_entity_reverse(delimiters):
+    tokens, lengths, entities, _ = _entity_batch()
+    objective = Objective("ar-rev-ent", "ar-reverse-entity", {"delimiters": delimiters})
+    f = objective(tokens, lengths, entities=entities)
+    assert f.tokens.shape[0] == 4
+    assert torch.equal(f.tokens[:2, : tokens.shape[1]], tokens)  # the text itself, never delimited
+    assert not ((f.tokens[:2] == ENTITY_OPEN_ID) | (f.tokens[:2] == ENTITY_CLOSE_ID)).any()
+    has_delimiters = bool((f.tokens[2:] == ENTITY_OPEN_ID).any())
+    assert has_delimiters == delimiters
+    assert torch.equal(f.tokens[2:], reverse_entities(tokens, lengths, entities, delimiters)[0])
+    with pytest.raises(ValueError, match="needs the entity annotations"):
+        objective(tokens, lengths)
 
 
 @pytest.mark.parametrize("name", ["mlm-15", "mlm-85", "mlm-u", "mlm-u-bernoulli"])
@@ -128,7 +175,7 @@ def test_no_target_sees_itself_nor_later_tokens(architecture, name):
     for b, i in f.targets.nonzero().tolist():
         for j in range(1, int(f.tokens[b].ne(PAD_ID).sum())):
             edited = f.tokens.clone()
-            edited[b, j] = 4 + (edited[b, j] - 3) % 16  # another content token
+            edited[b, j] = FIRST_CONTENT_ID + (edited[b, j] - FIRST_CONTENT_ID + 1) % (20 - FIRST_CONTENT_ID)  # another content token
             new = model(edited, f.rank)[b, i]
             if context[b, i, j]:
                 changed_context += int(not torch.allclose(new, logits[b, i], atol=1e-6))

@@ -1,7 +1,8 @@
 import pytest
 
 from factorization_curse.data import encode_examples, load_split, load_tokenizer
-from factorization_curse.tasks import TaskData, check_no_leak, make_dataset
+from factorization_curse.tasks import TaskData, check_no_leak, make_dataset, unmark
+from factorization_curse.tasks.relationship import RelationshipConfig, make_relationship
 from factorization_curse.tasks.retrieval import RetrievalConfig, make_retrieval
 
 CONFIG = RetrievalConfig(num_pairs=60, entity_length=3, token_pool_size=8, query_train_fraction=0.5)
@@ -55,3 +56,59 @@ def test_dataset_round_trip_through_parquet(tmp_path):
     assert split.tokens.shape[0] == len(data.test)
     assert (split.answer_lengths == 2).all() and (split.prompt_lengths == 1 + 4).all()
     assert not (tmp_path / "d.tmp").exists()
+
+
+REL = RelationshipConfig(num_facts=50, entity_length=2, token_pool_size=20, query_train_fraction=0.6)
+
+
+def test_relationship_chains_and_questions():
+    data = make_relationship(REL, seed=0)
+    statements = {e.entity: e.prompt.split(" => ") for e in data.train if e.kind == "statement"}
+    assert len(statements) == 50
+    entities = [x for chain in statements.values() for x in chain]
+    assert len(set(entities)) == 150 and all(len(x.split()) == 2 for x in entities)  # unique, 2 tokens
+    for q in data.train + data.test:
+        if q.kind != "query":
+            continue
+        a, b, c = statements[q.entity]
+        if q.direction == "forward":
+            assert (q.prompt, q.answer, q.other_answer) == (f"{b} =>", c, a)
+        else:
+            assert (q.prompt, q.answer, q.other_answer) == (f"{b} <=", a, c)
+    tested = {e.entity for e in data.test}
+    assert len(tested) == 20 and tested.isdisjoint({e.entity for e in data.train if e.kind == "query"})
+    check_no_leak(data)
+
+
+def test_relationship_marks_every_entity():
+    data = make_relationship(REL, seed=0)
+    statement = data.train[0]
+    assert [statement.prompt[s:e] for s, e in statement.prompt_entities] == statement.prompt.split(" => ")
+    query = next(e for e in data.train + data.test if e.kind == "query")
+    assert [query.prompt[s:e] for s, e in query.prompt_entities] == [query.prompt.split()[0] + " " + query.prompt.split()[1]]
+    assert query.answer_entities == [[0, len(query.answer)]]
+
+
+def test_relationship_is_deterministic_and_checks_its_settings():
+    assert make_relationship(REL, seed=2) == make_relationship(REL, seed=2)
+    assert make_relationship(REL, seed=2).train != make_relationship(REL, seed=3).train
+    with pytest.raises(ValueError, match="relationship: .*raise token_pool_size"):
+        RelationshipConfig(num_facts=100, entity_length=1, token_pool_size=50)
+
+
+def test_entity_spans_become_token_numbers(tmp_path):
+    make_dataset("relationship", {"num_facts": 10, "entity_length": 2, "token_pool_size": 20}, 0, tmp_path / "d")
+    rows = load_split(tmp_path / "d", "train")
+    split = encode_examples(rows, load_tokenizer(tmp_path / "d"))
+    statement = rows.index(next(r for r in rows if r["kind"] == "statement"))
+    assert split.entities[statement, :10].tolist() == [0, 1, 1, 0, 2, 2, 0, 3, 3, 0]  # <bos> A => B => C <eos>
+    query = rows.index(next(r for r in rows if r["kind"] == "query"))
+    assert split.entities[query, :6].tolist() == [0, 1, 1, 0, 2, 2]  # <bos> B => C / B <= A
+    assert len(split.other_answers[query]) == 2
+
+
+def test_marks_are_parsed_and_checked():
+    assert unmark("⟦a b⟧ => ⟦c⟧") == ("a b => c", [[0, 3], [7, 8]])
+    for bad in ("⟦a", "a⟧", "⟦a ⟦b⟧⟧"):
+        with pytest.raises(ValueError, match="entity mark"):
+            unmark(bad)

@@ -27,7 +27,16 @@ def test_micro_pipeline_end_to_end(tmp_path):
     assert set(table.direction) == {"forward", "backward"}
     assert set(table.metric) == {"exact_match", "token_accuracy"}
     assert table.value.between(0, 100).all() and len(table) == 7 * 2 * 2
-    assert (results / "figures" / "retrieval.pdf").read_bytes().startswith(b"%PDF")
+    for task in ("retrieval", "relationship", "bios", "stargraph"):
+        assert (results / "figures" / f"{task}.pdf").read_bytes().startswith(b"%PDF")
+    relationship = pd.read_csv(results / "tables" / "relationship.csv")
+    assert {"ar-rev-ent", "ar-rev-ent-nodelim", "mlm-u"} <= set(relationship.objective)
+    assert set(relationship.metric) == {"exact_match", "token_accuracy", "incorrect_inference"}
+    stargraph = pd.read_csv(results / "tables" / "stargraph.csv")
+    assert set(stargraph.direction) == {"forward"} and set(stargraph.objective) == {"ar", "ar-rev", "mlm-u"}
+    assert set(stargraph.metric) == {"exact_match", "token_accuracy", "position_1", "position_2", "position_3"}
+    assert "Chance level of exact match" in (results / "tables" / "stargraph.md").read_text()
+    assert set(pd.read_csv(results / "tables" / "bios.csv").direction) == {"forward", "backward"}
     markdown = (results / "tables" / "retrieval.md").read_text()
     assert "| forward |" in markdown and "mlm-u" in markdown
     run = results / "runs" / "retrieval" / "mlm-u" / "seed0"
@@ -40,7 +49,8 @@ def test_micro_pipeline_end_to_end(tmp_path):
     override = tmp_path / "override.yaml"
     override.write_text("preset: micro\nobjectives:\n  mlm-40: {kind: mlm, rate: 0.45, architecture: encoder}\n")
     dry = snakemake(tmp_path, "-n", "all", "--configfile", str(override)).stdout
-    assert job_counts(dry) == {"train_model": 1, "evaluate_model": 1, "aggregate_results": 1, "plot_figure": 1, "all": 1}
+    # (mlm-40 runs on retrieval, relationship and bios)
+    assert job_counts(dry) == {"train_model": 3, "evaluate_model": 3, "aggregate_results": 3, "plot_figure": 3, "all": 1}
     assert "objective=mlm-40" in dry
 
 
@@ -65,4 +75,4 @@ def test_bad_config_fails_before_any_job(tmp_path):
 
 def test_command_line_seeds_plan_one_job_per_seed(tmp_path):
     dry = snakemake(tmp_path, "-n", "all", "--config", "preset=micro", "seeds=[0,1]").stdout
-    assert job_counts(dry)["train_model"] == 14 and "seed=1" in dry
+    assert job_counts(dry)["train_model"] == 2 * (7 + 9 + 7 + 3) and "seed=1" in dry

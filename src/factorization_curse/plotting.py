@@ -37,13 +37,17 @@ def _theme():
 
 
 def plot_forward_backward(table: pd.DataFrame, pdf_path: str | Path, objective_order: list[str], title: str,
-                          metric: str = "exact_match") -> None:
-    """Two panels (forward, backward): bars of accuracy per objective, mean and seed range."""
+                          metric: str = "exact_match", chance: float | None = None) -> None:
+    """One panel per direction asked (forward, backward): bars of accuracy per objective, mean and
+    seed range; ``chance`` (percent) is drawn as a dashed line."""
     _theme()
     sub = table[table.metric == metric]
     objectives = [o for o in objective_order if o in set(sub.objective)]
-    fig, axes = plt.subplots(1, 2, figsize=(6.75, 2.6), sharey=True)
-    for ax, direction in zip(axes, ("forward", "backward")):
+    directions = [d for d in ("forward", "backward") if d in set(sub.direction)]
+    width = 0.6 + 0.45 * len(objectives) * len(directions)
+    fig, axes = plt.subplots(1, len(directions), figsize=(max(3.3, min(6.75, width)), 2.6), sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, direction in zip(axes, directions):
         d = sub[sub.direction == direction]
         stats = d.groupby("objective")["value"].agg(["mean", "min", "max"]).reindex(objectives)
         x = range(len(objectives))
@@ -54,6 +58,9 @@ def plot_forward_backward(table: pd.DataFrame, pdf_path: str | Path, objective_o
         for xi, v in zip(x, stats["mean"]):
             if pd.notna(v):
                 ax.text(xi, v + 2, f"{v:.0f}", ha="center", va="bottom", fontsize=7)
+        if chance is not None:
+            ax.axhline(chance, color="black", linestyle="--", linewidth=0.8)
+            ax.text(len(objectives) - 0.5, chance + 2, "chance", ha="right", va="bottom", fontsize=7)
         ax.set_xticks(list(x), objectives, rotation=35, ha="right")
         ax.set_ylim(0, 112)
         ax.set_title(f"{direction.capitalize()} questions")

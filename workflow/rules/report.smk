@@ -20,6 +20,7 @@ rule aggregate_results:
 rule plot_figure:
     input:
         table=rules.aggregate_results.output.table,
+        data=lambda wc: f"{RESULTS}/data/{wc.task}",
     output:
         figure=report(
             f"{RESULTS}/figures/{{task}}.pdf",

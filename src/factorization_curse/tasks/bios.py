@@ -90,6 +90,9 @@ class BiosConfig:
     attributes: tuple[str, ...] = field(default=ATTRIBUTES)
     bpe_vocab_size: int = 4096
     pool_scale: float = 1.0  # fraction of each value pool to use (smaller vocabulary for small presets)
+    # biographies per person, each with freshly drawn templates (and order, if permuted): Allen-Zhu
+    # & Li's "multiplicity" augmentation, which lets held-out people's questions be answered
+    biographies_per_person: int = 1
 
     def __post_init__(self):
         if isinstance(self.attributes, str) or not isinstance(self.attributes, (list, tuple)):
@@ -102,6 +105,8 @@ class BiosConfig:
             raise ValueError("bios.attributes lists an attribute twice; list each once")
         if "birth_date" not in self.attributes:
             raise ValueError("bios.attributes must include birth_date (the questions ask for it)")
+        if self.biographies_per_person < 1:
+            raise ValueError("bios.biographies_per_person must be at least 1")
         if self.num_people < 2:
             raise ValueError("bios.num_people must be at least 2")
         if self.num_people > NUM_DATES:
@@ -197,7 +202,8 @@ def make_bios(config: BiosConfig, seed: int) -> TaskData:
     train: list[Example] = []
     test: list[Example] = []
     for index, person in enumerate(people):
-        train.append(example(biography(person, config, rng), "", "statement", "", index))
+        for _ in range(config.biographies_per_person):
+            train.append(example(biography(person, config, rng), "", "statement", "", index))
         name, date = mark(person.name), mark(person.values["birth_date"])
         queries = [
             example(FORWARD_QUESTION.format(name=name), date, "query", "forward", index),
