@@ -71,6 +71,30 @@ def example(prompt: str, answer: str, kind: str, direction: str, entity: int, ot
     return Example(prompt_text, answer_text, kind, direction, entity, prompt_spans, answer_spans, unmark(other_answer)[0])
 
 
+def symbol_pool(size: int) -> list[str]:
+    """The symbols ``t0 .. t<size-1>`` that the symbolic tasks build their entities from."""
+    return [f"t{i}" for i in range(size)]
+
+
+def distinct_entities(rng, pool: list[str], length: int, count: int) -> list[str]:
+    """``count`` distinct marked entities of ``length`` symbols drawn from ``pool``, in draw order."""
+    entities, seen = [], set()
+    while len(entities) < count:
+        entity = tuple(rng.choice(pool) for _ in range(length))
+        if entity not in seen:
+            seen.add(entity)
+            entities.append(mark(" ".join(entity)))
+    return entities
+
+
+def trained_query_facts(rng, count: int, fraction: float) -> set[int]:
+    """The facts (of ``count``) whose questions are trained on: a random ``fraction``, at least one
+    fact on each side of the split."""
+    order = list(range(count))
+    rng.shuffle(order)
+    return set(order[: max(1, min(count - 1, round(fraction * count)))])
+
+
 @dataclass
 class TaskData:
     train: list[Example]

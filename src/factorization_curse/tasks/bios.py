@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass, field
 
 from ..subword import BPETokenizer
-from . import Example, TaskData, example, mark
+from . import Example, TaskData, example, mark, trained_query_facts
 from .bios_pools import CITIES, COMPANIES, FIRST_NAMES, LAST_NAMES, MAJORS, MIDDLE_NAMES, UNIVERSITIES
 
 ATTRIBUTES = ("birth_date", "birth_city", "university", "major", "employer", "employer_city")
@@ -194,10 +194,7 @@ def make_bios(config: BiosConfig, seed: int) -> TaskData:
     rng = random.Random(seed)
     people = draw_people(config, rng)
     # the split comes before the biographies, so it does not depend on templates or attributes
-    order = list(range(config.num_people))
-    rng.shuffle(order)
-    n_query_train = max(1, min(config.num_people - 1, round(config.query_train_fraction * config.num_people)))
-    query_train = set(order[:n_query_train])
+    query_train = trained_query_facts(rng, config.num_people, config.query_train_fraction)
 
     train: list[Example] = []
     test: list[Example] = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from . import TaskData, example, mark
+from . import TaskData, distinct_entities, example, symbol_pool, trained_query_facts
 
 FORWARD = "=>"
 BACKWARD = "<="
@@ -46,20 +46,10 @@ class RelationshipConfig:
 
 def make_relationship(config: RelationshipConfig, seed: int) -> TaskData:
     rng = random.Random(seed)
-    pool = [f"t{i}" for i in range(config.token_pool_size)]
-    entities: list[str] = []
-    seen: set[tuple[str, ...]] = set()
-    while len(entities) < 3 * config.num_facts:
-        entity = tuple(rng.choice(pool) for _ in range(config.entity_length))
-        if entity not in seen:
-            seen.add(entity)
-            entities.append(mark(" ".join(entity)))
+    pool = symbol_pool(config.token_pool_size)
+    entities = distinct_entities(rng, pool, config.entity_length, 3 * config.num_facts)
     facts = [entities[3 * i : 3 * i + 3] for i in range(config.num_facts)]
-
-    order = list(range(config.num_facts))
-    rng.shuffle(order)
-    n_query_train = max(1, min(config.num_facts - 1, round(config.query_train_fraction * config.num_facts)))
-    query_train = set(order[:n_query_train])
+    query_train = trained_query_facts(rng, config.num_facts, config.query_train_fraction)
 
     train, test = [], []
     for index, (a, b, c) in enumerate(facts):

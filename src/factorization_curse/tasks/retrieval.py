@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from . import TaskData, example, mark
+from . import TaskData, distinct_entities, example, symbol_pool, trained_query_facts
 
 SEPARATOR = ":"
 FORWARD_PREFIX = "<value-of>"
@@ -45,27 +45,12 @@ class RetrievalConfig:
             )
 
 
-def entity_tokens(config: RetrievalConfig) -> list[str]:
-    return [f"t{i}" for i in range(config.token_pool_size)]
-
-
 def make_retrieval(config: RetrievalConfig, seed: int) -> TaskData:
     rng = random.Random(seed)
-    pool = entity_tokens(config)
-    entities: list[tuple[str, ...]] = []
-    seen: set[tuple[str, ...]] = set()
-    while len(entities) < 2 * config.num_pairs:
-        entity = tuple(rng.choice(pool) for _ in range(config.entity_length))
-        if entity not in seen:
-            seen.add(entity)
-            entities.append(entity)
-    keys, values = entities[: config.num_pairs], entities[config.num_pairs :]
-    pairs = [(mark(" ".join(k)), mark(" ".join(v))) for k, v in zip(keys, values)]
-
-    order = list(range(config.num_pairs))
-    rng.shuffle(order)
-    n_query_train = max(1, min(config.num_pairs - 1, round(config.query_train_fraction * config.num_pairs)))
-    query_train = set(order[:n_query_train])
+    pool = symbol_pool(config.token_pool_size)
+    entities = distinct_entities(rng, pool, config.entity_length, 2 * config.num_pairs)
+    pairs = list(zip(entities[: config.num_pairs], entities[config.num_pairs :]))
+    query_train = trained_query_facts(rng, config.num_pairs, config.query_train_fraction)
 
     train, test = [], []
     for index, (key, value) in enumerate(pairs):
