@@ -203,3 +203,13 @@ def test_pool_scale_shrinks_the_pools():
     names = {e.answer for e in data.train + data.test if e.direction == "backward"}
     assert len({n.split()[0] for n in names}) <= 20 and len({n.split()[2] for n in names}) <= 50
     assert isinstance(data, TaskData) and data.vocabulary == []
+
+
+def test_multiplicity_writes_several_biographies_per_person():
+    data = make_bios(BiosConfig(num_people=20, biographies_per_person=3, bpe_vocab_size=256), seed=0)
+    bios = [e for e in data.train if e.kind == "statement"]
+    assert sorted(e.entity for e in bios) == sorted(list(range(20)) * 3)
+    texts = {i: {e.prompt for e in bios if e.entity == i} for i in range(20)}
+    assert sum(len(t) > 1 for t in texts.values()) >= 15  # fresh templates: mostly different texts
+    with pytest.raises(ValueError, match="bios.biographies_per_person"):
+        BiosConfig(biographies_per_person=0)
