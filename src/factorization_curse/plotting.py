@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -59,14 +60,14 @@ def plot_forward_backward(table: pd.DataFrame, pdf_path: str | Path, objective_o
             if pd.notna(v):
                 ax.text(xi, v + 2, f"{v:.0f}", ha="center", va="bottom", fontsize=7)
         if chance is not None:
-            ax.axhline(chance, color="black", linestyle="--", linewidth=0.8)
-            ax.text(len(objectives) - 0.5, chance + 2, "chance", ha="right", va="bottom", fontsize=7)
+            ax.axhline(chance, color="black", linestyle="--", linewidth=0.8, label=f"chance ({chance:.0f}%)")
+            ax.legend(loc="upper left", fontsize=7, frameon=True)
         ax.set_xticks(list(x), objectives, rotation=35, ha="right")
         ax.set_ylim(0, 112)
         ax.set_title(f"{direction.capitalize()} questions")
         ax.set_xlabel("training objective")
     axes[0].set_ylabel(f"{metric.replace('_', ' ')} (%)")
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(textwrap.fill(title, width=int(11 * fig.get_figwidth())), fontsize=10)
     fig.tight_layout()
     Path(pdf_path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(pdf_path)
