@@ -92,6 +92,8 @@ def load_split(data_dir: str | Path, split: str) -> list[dict]:
     """Rows of ``<data_dir>/<split>.parquet`` as dicts, read with ``datasets``."""
     import datasets
 
+    datasets.disable_progress_bars()  # per-call bars clutter the job logs
+
     path = Path(data_dir) / f"{split}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing; regenerate the dataset (rule make_dataset)")

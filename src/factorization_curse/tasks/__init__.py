@@ -149,6 +149,8 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
     crash never leaves a half-written dataset behind.
     """
     import datasets
+
+    datasets.disable_progress_bars()  # per-call bars clutter the job logs
     from ..vocabulary import SymbolicTokenizer
 
     task = get_task(task_name)
