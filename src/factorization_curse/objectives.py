@@ -77,13 +77,19 @@ def left_to_right(tokens, lengths, generator=None) -> Factorization:
     return _finish(tokens, lengths, rank, real, (1.0 / D).expand(tokens.shape).float())
 
 
+def text_span(tokens: torch.Tensor, lengths: torch.Tensor):
+    """Where the text lies between BOS and an optional EOS: (positions [B, T], ends_with_eos [B],
+    last text position [B], inside [B, T] bool)."""
+    positions = torch.arange(tokens.shape[1], device=tokens.device)[None, :].expand_as(tokens)
+    ends_with_eos = tokens.gather(1, (lengths - 1)[:, None]).squeeze(1) == EOS_ID
+    last = lengths - 1 - ends_with_eos.long()
+    inside = (positions >= 1) & (positions <= last[:, None])
+    return positions, ends_with_eos, last, inside
+
+
 def reverse_tokens(tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Token-level reverse of the text between BOS and EOS (BOS, EOS and padding stay in place)."""
-    T = tokens.shape[1]
-    positions = torch.arange(T, device=tokens.device)[None, :].expand_as(tokens)
-    ends_with_eos = tokens.gather(1, (lengths - 1)[:, None]).squeeze(1) == EOS_ID
-    last = lengths - 1 - ends_with_eos.long()  # last position of the text
-    inside = (positions >= 1) & (positions <= last[:, None])
+    positions, _, last, inside = text_span(tokens, lengths)
     source = torch.where(inside, 1 + last[:, None] - positions, positions)
     return tokens.gather(1, source)
 
@@ -104,10 +110,7 @@ def reverse_entities(tokens: torch.Tensor, lengths: torch.Tensor, entities: torc
     the batch, so it runs on the device with the rest of the step.
     """
     B, T = tokens.shape
-    positions = torch.arange(T, device=tokens.device)[None, :].expand(B, T)
-    ends_with_eos = tokens.gather(1, (lengths - 1)[:, None]).squeeze(1) == EOS_ID
-    last = lengths - 1 - ends_with_eos.long()  # last position of the text
-    inside = (positions >= 1) & (positions <= last[:, None])
+    positions, ends_with_eos, _, inside = text_span(tokens, lengths)
     ent = torch.where(inside, entities, torch.zeros_like(entities))
     previous = torch.cat([torch.zeros_like(ent[:, :1]), ent[:, :-1]], 1)
     starts = inside & ((ent == 0) | (ent != previous))
