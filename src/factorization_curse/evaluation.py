@@ -10,6 +10,7 @@ encoder-decoder sees only known tokens as context, ranked as the objective's ``d
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import torch
 
 from . import data as data_io
 from .data import EncodedSplit
+from .model import KeyValueCache
 from .objectives import decoding_rank
 from .vocabulary import BOS_ID, MASK_ID, PAD_ID
 
@@ -26,6 +28,34 @@ NEVER_GENERATED = (PAD_ID, BOS_ID, MASK_ID)
 @torch.no_grad()
 def generate(model, prompts: torch.Tensor, num_tokens: int, decoding: str) -> torch.Tensor:
     """Greedy answers [B, num_tokens] for equal-length prompts [B, P] (BOS first, no padding)."""
+    if model.cfg.architecture == "decoder":
+        return generate_with_cache(model, prompts, num_tokens)
+    return generate_by_reencoding(model, prompts, num_tokens, decoding)
+
+
+def greedy_pick(logits: torch.Tensor) -> torch.Tensor:
+    logits = logits.float()
+    logits[:, list(NEVER_GENERATED)] = float("-inf")
+    return logits.argmax(-1)
+
+
+@torch.no_grad()
+def generate_with_cache(model, prompts: torch.Tensor, num_tokens: int) -> torch.Tensor:
+    """The causal decoder reads the prompt once, then one new token per step (key-value cache)."""
+    cache = KeyValueCache()
+    answer = []
+    logits = model.next_token_logits(prompts, cache)
+    for step in range(num_tokens):
+        answer.append(greedy_pick(logits))
+        if step + 1 < num_tokens:
+            logits = model.next_token_logits(answer[-1][:, None], cache)
+    return torch.stack(answer, 1) if answer else prompts[:, :0]
+
+
+@torch.no_grad()
+def generate_by_reencoding(model, prompts: torch.Tensor, num_tokens: int, decoding: str) -> torch.Tensor:
+    """Bidirectional models: every step re-reads the whole sequence, since a newly known token
+    changes the states of the tokens before it; all questions of a batch go through together."""
     B, P = prompts.shape
     tokens = torch.cat([prompts, torch.full((B, num_tokens), MASK_ID, dtype=prompts.dtype, device=prompts.device)], 1)
     known = torch.zeros_like(tokens, dtype=torch.bool)
@@ -34,9 +64,7 @@ def generate(model, prompts: torch.Tensor, num_tokens: int, decoding: str) -> to
     for position in range(P, P + num_tokens):
         select.zero_()
         select[:, position] = True
-        logits = model(tokens, decoding_rank(known, decoding), select).float()
-        logits[:, list(NEVER_GENERATED)] = float("-inf")
-        tokens[:, position] = logits.argmax(-1)
+        tokens[:, position] = greedy_pick(model(tokens, decoding_rank(known, decoding), select))
         known[:, position] = True
     return tokens[:, P:]
 
@@ -105,16 +133,19 @@ def summarize(predictions: list[dict], positions: bool = False) -> dict[str, dic
 
 
 def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_path, predictions_path, log=print,
-                   device: str = "auto") -> dict:
+                   device: str = "auto", precision: str = "auto") -> dict:
     """Score a trained model on every held-out question; write eval.json and predictions.jsonl."""
-    from .training import atomic_write_text, load_model, resolve_device  # training imports this module
+    from .training import atomic_write_text, autocast, autocast_dtype, load_model, resolve_device  # (imports us)
 
     device = resolve_device(device)
     model, _ = load_model(model_path, device)
     tokenizer = data_io.load_tokenizer(data_dir)
     test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer).to(device)
     log(f"evaluating {identity['objective']} on {len(test)} held-out questions")
-    predictions = predict(model, test, objective.spec.decoding)
+    started = time.perf_counter()
+    with autocast(autocast_dtype(precision, device), device):
+        predictions = predict(model, test, objective.spec.decoding)
+    seconds = time.perf_counter() - started
     from .tasks import TASKS
 
     metrics = summarize(predictions, positions=TASKS[identity["task"]].position_metrics)
@@ -122,7 +153,8 @@ def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_p
         extra = f", incorrect inference {values['incorrect_inference']:.1f}%" if "incorrect_inference" in values else ""
         log(f"{direction}: exact match {values['exact_match']:.1f}%, token accuracy {values['token_accuracy']:.1f}%{extra} "
             f"({values['count']} questions)")
-    result = {**identity, "metrics": metrics}
+    log(f"{len(predictions)} answers in {seconds:.1f} s ({len(predictions) / max(seconds, 1e-9):.0f} answers/s) on {device}")
+    result = {**identity, "metrics": metrics, "seconds": round(seconds, 2), "device": str(device)}
     atomic_write_text(Path(evaluation_path), json.dumps(result, indent=1))
     lines = []
     for p in predictions:

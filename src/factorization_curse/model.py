@@ -58,14 +58,17 @@ class Rotary(nn.Module):
         super().__init__()
         self.register_buffer("inv_freq", base ** (-torch.arange(0, head_dim, 2).float() / head_dim), persistent=False)
 
-    def keys(self, k: torch.Tensor) -> torch.Tensor:
+    def keys(self, k: torch.Tensor, offset: int = 0) -> torch.Tensor:
         """Rotated keys, with the BOS key (position 0) set to zero: a position-free sink."""
-        k = self(k)
+        k = self(k, offset)
+        if offset:
+            return k
         return torch.cat([torch.zeros_like(k[..., :1, :]), k[..., 1:, :]], dim=-2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Rotate ``x`` [B, H, T, Dh] whose first row sits at position ``offset``."""
         T = x.shape[-2]
-        angles = torch.arange(T, device=x.device, dtype=torch.float32)[:, None] * self.inv_freq[None, :]
+        angles = torch.arange(offset, offset + T, device=x.device, dtype=torch.float32)[:, None] * self.inv_freq[None, :]
         cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
         x1, x2 = x[..., 0::2], x[..., 1::2]
         return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
@@ -94,15 +97,43 @@ class Block(nn.Module):
         self.out = nn.Linear(cfg.d_model, cfg.d_model)
         self.mlp = MLP(cfg)
 
-    def forward(self, x, mask=None, is_causal=False):
+    def forward(self, x, mask=None, is_causal=False, cache: "KeyValueCache | None" = None):
+        """With a ``cache`` (causal decoding), ``x`` holds the tokens after the cached ones: their keys
+        and values are appended to it, and they attend to every cached token and causally among themselves."""
         B, T, C = x.shape
         q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
-        q, k = self.rotary(q), self.rotary.keys(k)
+        offset = cache.length if cache is not None else 0
+        q, k = self.rotary(q, offset), self.rotary.keys(k, offset)
+        if cache is not None:
+            k, v = cache.append(self, k, v)
+            if offset:  # new rows attend to all cached positions; causal among themselves
+                is_causal = False
+                mask = torch.ones(T, offset + T, dtype=torch.bool, device=x.device).tril(offset) if T > 1 else None
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, is_causal=is_causal, dropout_p=self.dropout if self.training else 0.0
         )
         x = x + self.out(y.transpose(1, 2).reshape(B, T, C))
         return x + self.mlp(self.ln2(x)), k, v
+
+
+class KeyValueCache:
+    """Keys and values of the tokens a causal decoder has read so far, per block: each generated
+    token then costs one position's forward pass instead of the whole sequence's."""
+
+    def __init__(self):
+        self.length = 0
+        self._store: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def append(self, block: nn.Module, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keys and values of every token so far in ``block``, these new ones included."""
+        if id(block) in self._store:
+            past_k, past_v = self._store[id(block)]
+            k, v = torch.cat([past_k, k], dim=-2), torch.cat([past_v, v], dim=-2)
+        self._store[id(block)] = (k, v)
+        return k, v
+
+    def advance(self, num_tokens: int) -> None:
+        self.length += num_tokens
 
 
 class KeyValueBlock(nn.Module):
@@ -203,6 +234,17 @@ class Transformer(nn.Module):
             h, k, v = block(h, mask=content_mask)
             g = query_block(g, k, v, mask=query_mask)
         return g
+
+    def next_token_logits(self, tokens: torch.Tensor, cache: KeyValueCache) -> torch.Tensor:
+        """Decoder only: logits [B, V] of the token after ``tokens`` [B, T] (the tokens that follow
+        those already in ``cache``), which is updated to include them."""
+        if self.cfg.architecture != "decoder":
+            raise ValueError(f"a key-value cache needs the causal decoder, not the {self.cfg.architecture}")
+        h = self.embed(tokens)
+        for block in self.blocks:
+            h, _, _ = block(h, is_causal=True, cache=cache)
+        cache.advance(tokens.shape[1])
+        return self.head(self.ln_f(h[:, -1]))
 
     def forward(self, tokens: torch.Tensor, rank: torch.Tensor, select: torch.Tensor | None = None) -> torch.Tensor:
         """Logits [B, T, V]; with a bool ``select`` [B, T], only the selected rows [N, V]."""
