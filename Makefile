@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test sweeps dry-run lint clean-venv
+.PHONY: reproduce test sweeps bench dry-run lint clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ sweeps: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Speed of every objective at the tiny and paper sizes beside Hugging Face GPT-2/BERT (CSV in results/bench/)
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -r requirements-bench.txt
+	$(BIN)/python benchmarks/speed.py
 
 dry-run: $(STAMP)
 	$(BIN)/snakemake -n all

@@ -116,6 +116,28 @@ def loss_on(model, objective: Objective, tokens, lengths, generator=None, entiti
     return (nll * fact.weights[targets]).sum() / fact.tokens.shape[0]
 
 
+def make_optimizer(model, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW, no weight decay on biases and norms; fused: one kernel over all parameters
+    (measured: a whole step 1.3x faster at the paper size on CPU)."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, fused=True)
+
+
+def training_step(model, optimizer, objective: Objective, tokens, lengths, generator=None, entities=None,
+                  precision: torch.dtype | None = None, grad_clip: float = 0.0) -> torch.Tensor:
+    """One optimiser step on one batch; returns the (detached) loss without syncing the device."""
+    with autocast(precision, tokens.device):
+        loss = loss_on(model, objective, tokens, lengths, generator, entities)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    return loss.detach()
+
+
 class TrainingInterrupted(Exception):
     """Raised after SIGTERM/SIGUSR1 once the state is saved: rerunning the job continues it."""
 
@@ -191,13 +213,7 @@ def train_model(
     mcfg = ModelConfig(vocab_size=len(tokenizer), **model_config)
     objective.check_architecture(mcfg.architecture)
     model = Transformer(mcfg).to(device)
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    # fused AdamW: one kernel over all parameters (measured 1.3x a whole step at the paper size on CPU)
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr,
-        fused=True,
-    )
+    optimizer = make_optimizer(model, cfg)
     precision = autocast_dtype(cfg.precision, device)
     forward_model = torch.compile(model) if cfg.compile else model
     # On a GPU, cutting each batch to its longest sequence would cost a device-to-host sync per step
@@ -237,16 +253,11 @@ def train_model(
             lengths = train.lengths[idx]
             width = int(lengths.max()) if trim_padding else train.tokens.shape[1]
             tokens, entities = train.tokens[idx, :width], train.entities[idx, :width]
-            with autocast(precision, device):
-                loss = loss_on(forward_model, objective, tokens, lengths, sampler, entities)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
+            loss = training_step(forward_model, optimizer, objective, tokens, lengths, sampler, entities,
+                                 precision, cfg.grad_clip)
             scheduler.step()
             step += 1
-            window_loss += loss.detach()  # a tensor: no device sync until the next log line
+            window_loss += loss  # a tensor: no device sync until the next log line
             window_steps += 1
             if step % cfg.log_every == 0 or step == cfg.steps:
                 window_loss = float(window_loss)

@@ -1,0 +1,136 @@
+"""Training and generation speed of every objective at the config's model sizes, beside Hugging Face.
+
+    make bench                       # CPU: tiny and paper sizes, a few minutes
+    .venv/bin/python benchmarks/speed.py --sizes tiny --objectives ar mlm-15
+
+Batches come from the BioS dataset of the `tiny` preset (generated on the fly). Prints one table
+and writes it as CSV (default results/bench/speed-<device>.csv). Columns:
+  ours_tok_s / hf_tok_s   training tokens per second (real tokens, padding excluded)
+  speedup_vs_hf           ours / Hugging Face on the same batches
+  mfu                     model FLOPs (counted, forward + backward) per second / the measured matrix-
+                          multiply peak of this device in the precision trained (bf16 on a GPU, fp32 on CPU)
+  gen_speedup             batched greedy generation / one question at a time, same model
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from factorization_curse import benchmark as bench  # noqa: E402
+from factorization_curse import config as fc  # noqa: E402
+from factorization_curse.data import encode_examples, load_split, load_tokenizer  # noqa: E402
+from factorization_curse.model import ModelConfig  # noqa: E402
+from factorization_curse.objectives import Objective  # noqa: E402
+from factorization_curse.tasks import make_dataset  # noqa: E402
+from factorization_curse.training import TrainConfig, autocast_dtype, resolve_device  # noqa: E402
+
+
+def parse_args(argv=None):
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", nargs="+", default=["tiny", "paper"], help="presets whose model sizes to measure")
+    p.add_argument("--objectives", nargs="+", default=config["run_objectives"], help="objective ids (config.yaml)")
+    p.add_argument("--steps", type=int, default=3, help="timed training steps per measurement")
+    p.add_argument("--warmup", type=int, default=1, help="untimed steps first")
+    p.add_argument("--cpu-paper-batch", type=int, default=16,
+                   help="batch size of the paper size on CPU (the paper's 256 takes half a minute a step)")
+    p.add_argument("--questions", type=int, default=300, help="held-out questions generated in batches (at most 64 for large models on CPU)")
+    p.add_argument("--one-at-a-time", type=int, default=24, help="of those, generated one by one for gen_speedup")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
+    p.add_argument("--no-hf", action="store_true", help="skip the Hugging Face models")
+    p.add_argument("--out", type=Path, help="CSV path (default results/bench/speed-<device>.csv)")
+    return p.parse_args(argv), config
+
+
+def bios_data(config: dict, directory: Path):
+    make_dataset("bios", config["presets"]["tiny"]["data"]["bios"], config.get("data_seed", 0), directory)
+    tokenizer = load_tokenizer(directory)
+    return (encode_examples(load_split(directory, "train"), tokenizer),
+            encode_examples(load_split(directory, "test"), tokenizer), len(tokenizer))
+
+
+def main(argv=None) -> pd.DataFrame:
+    args, config = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or "cpu")
+    print(f"device {device} ({device_name}), torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+    precision = autocast_dtype(args.precision, device)
+    peak_dtype = precision or torch.float32
+    peak = bench.matmul_peak_flops(device, peak_dtype)
+    print(f"measured {str(peak_dtype).removeprefix('torch.')} matmul peak: {peak / 1e12:.2f} TFLOP/s", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        train, test, vocab_size = bios_data(config, Path(tmp) / "bios")
+    train, test = train.to(device), test.select(torch.arange(min(args.questions, len(test)))).to(device)
+    rows = []
+    for size in args.sizes:
+        config["preset"] = size
+        p = fc.preset(config)
+        for objective_id in args.objectives:
+            settings = fc.run_settings({**config, "tasks": ["bios"]}, "bios", objective_id)
+            model_config = ModelConfig(vocab_size=vocab_size, **settings["model"])
+            training = {k: v for k, v in settings["training"].items() if k in TrainConfig.__dataclass_fields__}
+            train_config = TrainConfig(**{**training, "precision": args.precision})
+            batch_size = train_config.batch_size
+            if device.type == "cpu" and size == "paper":
+                batch_size = min(batch_size, args.cpu_paper_batch)
+            objective = Objective.from_config(objective_id, settings["objective"])
+            batches = bench.sample_batches(train, batch_size, args.warmup + args.steps)
+            started = time.perf_counter()
+            model, step = bench.ours(model_config, objective, train_config, device)
+            ours = bench.training_throughput(step, batches, device, args.warmup)
+            questions = test if device.type == "cuda" or size == "tiny" else test.select(torch.arange(min(64, len(test))))
+            gen = bench.generation_throughput(model, questions, objective.spec.decoding, device, args.one_at_a_time,
+                                              precision)
+            row = {
+                "size": size, "objective": objective_id, "architecture": model_config.architecture,
+                "parameters_M": model.num_parameters() / 1e6, "batch": batch_size,
+                "ours_steps_s": ours["steps_per_s"], "ours_tok_s": ours["tokens_per_s"],
+                "ours_peak_mib": ours["peak_memory_mib"], "mfu": ours["flops_per_s"] / peak,
+            }
+            del model, step
+            hf = None if args.no_hf else bench.hugging_face(model_config, objective, train_config, device,
+                                                           train.tokens.shape[1] * 2)
+            if hf is not None:
+                hf_model, hf_step = hf
+                theirs = bench.training_throughput(hf_step, batches, device, args.warmup)
+                row.update({"hf_model": type(hf_model).__name__, "hf_tok_s": theirs["tokens_per_s"],
+                            "hf_peak_mib": theirs["peak_memory_mib"],
+                            "speedup_vs_hf": ours["tokens_per_s"] / theirs["tokens_per_s"]})
+                del hf_model, hf_step
+            row.update({"gen_answers_s": gen["answers_per_s"], "gen_one_at_a_time_s": gen["answers_per_s_one_at_a_time"],
+                        "gen_speedup": gen["batched_speedup"], "gen_agree": gen["batched_answers_agree"]})
+            rows.append(row)
+            print(f"{size:5s} {objective_id:8s} ours {row['ours_tok_s']:9.0f} tok/s"
+                  + (f"  hf {row['hf_tok_s']:9.0f} tok/s  x{row['speedup_vs_hf']:.2f}" if "hf_tok_s" in row else "")
+                  + f"  mfu {row['mfu']:.1%}  gen {row['gen_answers_s']:.0f}/s (x{row['gen_speedup']:.0f} vs one at a time)"
+                  + f"  [{time.perf_counter() - started:.0f}s]", flush=True)
+    table = pd.DataFrame(rows)
+    table.insert(0, "device", device_name)
+    out = args.out or ROOT / "results" / "bench" / f"speed-{device.type}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, float_format="%.4g")
+    with pd.option_context("display.width", 250, "display.max_columns", 30, "display.float_format", "{:.3g}".format):
+        print(table.drop(columns=["device"]).to_string(index=False))
+    print(f"wrote {out}")
+    return table
+
+
+if __name__ == "__main__":
+    main()
