@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 
-def log_to(path: str | Path):
+def log_to(path: str | Path, append: bool = False):
     """Redirect stdout and stderr to ``path`` and return a print-like function writing there."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    stream = open(path, "w", buffering=1)
+    stream = open(path, "a" if append else "w", buffering=1)
     sys.stdout = sys.stderr = stream
 
     def log(message: str) -> None:

@@ -21,8 +21,10 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 
 from . import data as data_io
+from .distributed import Processes
 from .evaluation import predict, summarize
 from .model import ModelConfig, Transformer
 from .objectives import Objective
@@ -197,11 +199,16 @@ def train_model(
     SIGTERM or SIGUSR1 makes it save a checkpoint at the end of the current step and raise
     :class:`TrainingInterrupted`; a rerun resumes from there. ``stop_after`` ends the run after that
     many steps without saving (as a crash would), for testing resume; a normal run leaves it None.
+    Under ``torchrun`` (several processes), it trains one model with DistributedDataParallel.
     """
     cfg = train_config
     model_path, metrics_path, run_info_path = Path(model_path), Path(metrics_path), Path(run_info_path)
     checkpoint_path = Path(checkpoint_path) if checkpoint_path else model_path.with_name("checkpoint.pt")
-    device = resolve_device(cfg.device)
+    processes = Processes.from_environment()
+    processes.check_batch(cfg.batch_size)
+    device = processes.start(resolve_device(cfg.device))
+    if not processes.main:
+        log = lambda message: None  # noqa: E731 (process 0 reports for all)
     torch.manual_seed(cfg.seed)
 
     tokenizer = data_io.load_tokenizer(data_dir)
@@ -215,11 +222,17 @@ def train_model(
     model = Transformer(mcfg).to(device)
     optimizer = make_optimizer(model, cfg)
     precision = autocast_dtype(cfg.precision, device)
-    forward_model = torch.compile(model) if cfg.compile else model
+    forward_model = model
+    if processes.several:
+        forward_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    forward_model = torch.compile(forward_model) if cfg.compile else forward_model
     # On a GPU, cutting each batch to its longest sequence would cost a device-to-host sync per step
     trim_padding = device.type == "cpu"
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, cfg))
-    sampler = torch.Generator(device=device).manual_seed(cfg.seed)
+    sampler = torch.Generator(device=device).manual_seed(cfg.seed)  # the same global batches in every process
+    # the objective's random choices (masks, orders): the sampler itself in one process; in several,
+    # each its own stream, so that their slices of the batch get independent masks
+    draws = torch.Generator(device=device).manual_seed(cfg.seed * 7919 + processes.rank) if processes.several else sampler
     identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": asdict(cfg)}
 
     step, metrics = 0, []
@@ -235,6 +248,8 @@ def train_model(
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         sampler.set_state(state["sampler"].cpu())
+        if processes.several:
+            draws.set_state(state["draws"][processes.rank].cpu())
         torch.set_rng_state(state["torch_rng"].cpu())
         step, metrics = state["step"], state["metrics"]
         window_loss, window_steps = state["window"]
@@ -249,21 +264,21 @@ def train_model(
     stop = StopRequest()
     with stop:
         while step < cfg.steps:
-            idx = torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device)
+            idx = processes.my_slice(torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device))
             lengths = train.lengths[idx]
             width = int(lengths.max()) if trim_padding else train.tokens.shape[1]
             tokens, entities = train.tokens[idx, :width], train.entities[idx, :width]
-            loss = training_step(forward_model, optimizer, objective, tokens, lengths, sampler, entities,
+            loss = training_step(forward_model, optimizer, objective, tokens, lengths, draws, entities,
                                  precision, cfg.grad_clip)
             scheduler.step()
             step += 1
             window_loss += loss  # a tensor: no device sync until the next log line
             window_steps += 1
             if step % cfg.log_every == 0 or step == cfg.steps:
-                window_loss = float(window_loss)
+                window_loss = float(processes.mean(window_loss))
                 rate = window_steps / max(time.time() - window_start, 1e-9)
                 log(f"step {step}/{cfg.steps} loss {window_loss / window_steps:.4f} lr {scheduler.get_last_lr()[0]:.2e} {rate:.1f} steps/s")
-            if step % cfg.eval_every == 0 or step == cfg.steps:
+            if (step % cfg.eval_every == 0 or step == cfg.steps) and processes.main:
                 with autocast(precision, device):
                     summary = summarize(predict(model, test_subset, objective.spec.decoding))
                 row = {"step": step, "loss": float(window_loss) / max(window_steps, 1)}
@@ -274,26 +289,38 @@ def train_model(
                 metrics.append(row)
                 write_metrics(metrics_path, metrics)
                 log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match")))
+            if step % cfg.eval_every == 0:
+                processes.barrier()  # the others wait for process 0's evaluation
             if step % cfg.log_every == 0 or step % cfg.eval_every == 0:
                 window_loss, window_steps, window_start = 0.0, 0, time.time()
             periodic = cfg.checkpoint_every and step % cfg.checkpoint_every == 0
-            if step < cfg.steps and (periodic or stop.signum is not None):
-                atomic_save(
-                    {
-                        "identity": identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "sampler": sampler.get_state(),
-                        "torch_rng": torch.get_rng_state(), "step": step, "metrics": metrics,
-                        "window": (float(window_loss), window_steps),
-                    },
-                    checkpoint_path,
-                )
-                if stop.signum is not None:
+            stopping = processes.any(stop.signum is not None, device)
+            if step < cfg.steps and (periodic or stopping):
+                window = (float(processes.mean(torch.as_tensor(window_loss, device=device))), window_steps)
+                draw_states = processes.gather(draws.get_state()) if processes.several else None
+                if processes.main:
+                    atomic_save(
+                        {
+                            "identity": identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "scheduler": scheduler.state_dict(), "sampler": sampler.get_state(), "draws": draw_states,
+                            "torch_rng": torch.get_rng_state(), "step": step, "metrics": metrics, "window": window,
+                        },
+                        checkpoint_path,
+                    )
+                processes.barrier()
+                if stopping:
                     log(f"signal {stop.signum} received: saved {checkpoint_path} at step {step}; rerun to continue")
-                    raise TrainingInterrupted(stop.signum, step)
+                    processes.finish()
+                    raise TrainingInterrupted(stop.signum or signal.SIGTERM, step)
             if stop_after is not None and step >= stop_after and step < cfg.steps:
                 log(f"stopping early at step {step} as asked")
+                processes.finish()
                 return metrics
 
+    if not processes.main:
+        processes.barrier()
+        processes.finish()
+        return metrics
     write_metrics(metrics_path, metrics)
     atomic_save({"model": model.state_dict(), "model_config": mcfg.to_dict(), **identity, "step": step}, model_path)
     info = {
@@ -305,10 +332,13 @@ def train_model(
         "torch": torch.__version__,
         "host": platform.node(),
         "threads": torch.get_num_threads(),
+        "processes": processes.world_size,
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
         "git_commit": git_commit(),
         "train_seconds_this_session": round(time.time() - started, 1),
     }
     atomic_write_text(run_info_path, json.dumps(info, indent=1))
     checkpoint_path.unlink(missing_ok=True)
+    processes.barrier()
+    processes.finish()
     return metrics

@@ -1,8 +1,12 @@
-"""Train one (dataset, objective, seed) model (rule train_model)."""
+"""Train one (dataset, objective, seed) model (rule train_model). A job that asks for several GPUs
+trains with one process per GPU (DistributedDataParallel under torchrun)."""
 import sys
+from dataclasses import asdict
+from pathlib import Path
 
 import torch
 
+from factorization_curse.distributed import run_with_torchrun
 from factorization_curse.logs import log_to
 from factorization_curse.objectives import Objective
 from factorization_curse.training import TrainConfig, TrainingInterrupted, train_model
@@ -10,12 +14,26 @@ from factorization_curse.training import TrainConfig, TrainingInterrupted, train
 log = log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.settings
+objective = Objective.from_config(snakemake.wildcards.objective, settings["objective"])
+train_config = TrainConfig(**settings["training"], seed=snakemake.params.seed)
+gpus = int(snakemake.resources.get("gpu", 0) or 0)
+processes = min(gpus, torch.cuda.device_count())
+if processes > 1:
+    log(f"{gpus} GPUs asked for, {torch.cuda.device_count()} visible: {processes} training processes (torchrun)")
+    model_path = Path(snakemake.output.model)
+    sys.exit(run_with_torchrun(processes, {
+        "data_dir": snakemake.input.data, "objective_id": objective.id, "objective": settings["objective"],
+        "model_config": dict(settings["model"]), "train_config": asdict(train_config),
+        "model_path": str(model_path), "metrics_path": snakemake.output.metrics,
+        "run_info_path": snakemake.output.run_info, "log_path": snakemake.log[0],
+        "threads": max(1, snakemake.threads // gpus),
+    }, model_path.with_name("torchrun_arguments.json")))
 try:
     train_model(
         data_dir=snakemake.input.data,
-        objective=Objective.from_config(snakemake.wildcards.objective, settings["objective"]),
+        objective=objective,
         model_config=dict(settings["model"]),
-        train_config=TrainConfig(**settings["training"], seed=snakemake.params.seed),
+        train_config=train_config,
         model_path=snakemake.output.model,
         metrics_path=snakemake.output.metrics,
         run_info_path=snakemake.output.run_info,

@@ -1,0 +1,137 @@
+"""Several processes (GPUs) training one model: DistributedDataParallel under ``torchrun``.
+
+Every process draws the same global batch from the same sampler and trains on its own equal slice;
+DDP averages the gradients, so the update equals the single-process one on the whole batch (the
+global batch size does not depend on the number of processes). Process 0 evaluates, logs and writes
+checkpoints and outputs. A training job that asks for more than one GPU re-launches itself with
+``torchrun`` (:func:`run_with_torchrun`), which runs this module on a JSON file of arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass(frozen=True)
+class Processes:
+    """This process's place among the training processes (one, outside torchrun)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_environment(cls) -> "Processes":
+        env = os.environ
+        return cls(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def several(self) -> bool:
+        return self.world_size > 1
+
+    def start(self, device: torch.device) -> torch.device:
+        """Join the process group (NCCL on GPUs, gloo on CPU); return this process's device."""
+        if not self.several:
+            return device
+        if device.type == "cuda":
+            device = torch.device("cuda", self.local_rank)
+            torch.cuda.set_device(device)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        return device
+
+    def check_batch(self, batch_size: int) -> None:
+        if batch_size % self.world_size:
+            raise ValueError(f"batch_size {batch_size} does not split over {self.world_size} processes; "
+                             f"use a multiple of {self.world_size}")
+
+    def my_slice(self, global_indices: torch.Tensor) -> torch.Tensor:
+        return global_indices.view(self.world_size, -1)[self.rank] if self.several else global_indices
+
+    def mean(self, value: torch.Tensor) -> torch.Tensor:
+        if self.several:
+            value = value.clone()
+            dist.all_reduce(value)
+            value /= self.world_size
+        return value
+
+    def any(self, flag: bool, device: torch.device) -> bool:
+        """True on every process when it is True on one (a stop signal may reach them at different steps)."""
+        if not self.several:
+            return flag
+        t = torch.tensor([int(flag)], device=device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item())
+
+    def gather(self, obj) -> list:
+        if not self.several:
+            return [obj]
+        out = [None] * self.world_size
+        dist.all_gather_object(out, obj)
+        return out
+
+    def barrier(self) -> None:
+        if self.several:
+            dist.barrier()
+
+    def finish(self) -> None:
+        if self.several and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def run_with_torchrun(processes: int, arguments: dict, arguments_path: Path) -> int:
+    """Train with ``processes`` processes on this node; returns torchrun's exit status (75 when the
+    run was interrupted and saved a checkpoint: rerunning continues it)."""
+    arguments_path.write_text(json.dumps(arguments))
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
+               "-m", "factorization_curse.distributed", str(arguments_path)]
+    child = subprocess.Popen(command)
+    # SIGTERM/SIGUSR1 (preemption, time limit) go on to torchrun, which stops its workers: they save
+    forward = lambda signum, frame: child.send_signal(signum)  # noqa: E731
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGUSR1)}
+    try:
+        return child.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def main(arguments_path: str) -> int:
+    """One torchrun worker: ``train_model`` with the arguments that :func:`run_with_torchrun` wrote."""
+    from .logs import log_to
+    from .objectives import Objective
+    from .training import TrainConfig, TrainingInterrupted, train_model
+
+    args = json.loads(Path(arguments_path).read_text())
+    processes = Processes.from_environment()
+    log = log_to(args["log_path"], append=True) if processes.main and args.get("log_path") else (lambda message: None)
+    if args.get("threads"):
+        torch.set_num_threads(args["threads"])
+    try:
+        train_model(
+            data_dir=args["data_dir"], objective=Objective.from_config(args["objective_id"], args["objective"]),
+            model_config=args["model_config"], train_config=TrainConfig(**args["train_config"]),
+            model_path=args["model_path"], metrics_path=args["metrics_path"], run_info_path=args["run_info_path"],
+            log=log,
+        )
+    except TrainingInterrupted as stop:
+        log(str(stop))
+        return stop.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
