@@ -99,3 +99,17 @@ def test_bf16_autocast_stays_near_fp32():
         bf16 = loss_on(model, objective, tokens, lengths, torch.Generator().manual_seed(0))
     assert bf16.dtype == torch.float32
     assert bf16.item() == pytest.approx(fp32.item(), rel=0.02)
+
+
+@pytest.mark.parametrize("architecture,kind,params", [
+    ("decoder", "ar", {}), ("encoder", "mlm", {"rate": 0.4}), ("encoder-decoder", "mlm-uniform", {}),
+])
+def test_scoring_every_position_gives_the_loss_of_scoring_only_targets(architecture, kind, params):
+    """The GPU path (no boolean selection, no sync) and the CPU path agree (fp32, rtol 1e-5)."""
+    torch.manual_seed(0)
+    model = Transformer(ModelConfig(vocab_size=VOCAB, architecture=architecture, n_layer=1, n_head=2, d_model=32))
+    objective = Objective("x", kind, params)
+    tokens, lengths = make_batch([9, 7, 5, 9], vocab=VOCAB, seed=7)
+    picked = loss_on(model, objective, tokens, lengths, torch.Generator().manual_seed(1), only_targets=True)
+    scored = loss_on(model, objective, tokens, lengths, torch.Generator().manual_seed(1), only_targets=False)
+    torch.testing.assert_close(scored, picked, rtol=1e-5, atol=1e-6)

@@ -109,13 +109,24 @@ def git_commit() -> str:
         return "unknown"
 
 
-def loss_on(model, objective: Objective, tokens, lengths, generator=None, entities=None) -> torch.Tensor:
-    """The objective's weighted negative log-likelihood, averaged over the sequences it built."""
+def loss_on(model, objective: Objective, tokens, lengths, generator=None, entities=None,
+            only_targets: bool | None = None) -> torch.Tensor:
+    """The objective's weighted negative log-likelihood, averaged over the sequences it built.
+
+    ``only_targets`` (default: on CPU) computes the output layer only at the predicted positions,
+    which saves most of it under fixed-rate masking; picking them is a device-to-host sync, so on a
+    GPU every position is scored and the loss weights (zero off the targets) do the selecting.
+    """
     fact = objective(tokens, lengths, generator, entities)
-    targets = fact.targets
-    logits = model(fact.tokens, fact.rank, targets)
-    nll = F.cross_entropy(logits.float(), fact.tokens[targets], reduction="none")
-    return (nll * fact.weights[targets]).sum() / fact.tokens.shape[0]
+    if only_targets is None:
+        only_targets = tokens.device.type == "cpu"
+    if only_targets:
+        targets = fact.targets
+        nll = F.cross_entropy(model(fact.tokens, fact.rank, targets).float(), fact.tokens[targets], reduction="none")
+        return (nll * fact.weights[targets]).sum() / fact.tokens.shape[0]
+    logits = model(fact.tokens, fact.rank).float()
+    nll = F.cross_entropy(logits.flatten(0, 1), fact.tokens.flatten(), reduction="none")
+    return (nll * fact.weights.flatten()).sum() / fact.tokens.shape[0]
 
 
 def make_optimizer(model, cfg: TrainConfig) -> torch.optim.AdamW:
