@@ -146,9 +146,10 @@ HF_EQUIVALENT = {"ar": "GPT2LMHeadModel", "ar-reverse": "GPT2LMHeadModel", "mlm"
 
 
 def hugging_face(model_config: ModelConfig, objective: Objective, train_config: TrainConfig, device: torch.device,
-                 max_length: int):
-    """The ``transformers`` model a user would train for this objective, with plain AdamW and the same
-    batches (the objective's factorisation turned into the model's inputs and labels), or None."""
+                 max_length: int, fused: bool = False):
+    """The ``transformers`` model a user would train for this objective, with torch's AdamW (default
+    implementation, or ``fused`` as ours) and the same batches (the objective's factorisation turned
+    into the model's inputs and labels); None without an equivalent or without ``transformers``."""
     name = HF_EQUIVALENT.get(objective.kind)
     if name is None:
         return None
@@ -176,7 +177,8 @@ def hugging_face(model_config: ModelConfig, objective: Objective, train_config: 
         )
         model = transformers.BertForMaskedLM(hf_config)
     model = model.to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train_config.lr, weight_decay=train_config.weight_decay,
+                                  fused=fused or None)
     precision = autocast_dtype(train_config.precision, device)
     generator = torch.Generator(device=device).manual_seed(0)
 
