@@ -9,6 +9,13 @@ rule train_model:
         settings=lambda wc: fc.run_settings(config, wc.dataset, wc.objective),
         seed=lambda wc: int(wc.seed),
     threads: training_threads()
+    resources:
+        # per task and preset from config.yaml (`resources`); read by the SLURM executor
+        gpu=lambda wc: fc.training_resources(config, wc.dataset)["gpu"],
+        gpu_model=lambda wc: fc.training_resources(config, wc.dataset)["gpu_model"],
+        cpus_per_task=lambda wc: fc.training_resources(config, wc.dataset)["cpus_per_task"],
+        mem_mb=lambda wc: fc.training_resources(config, wc.dataset)["mem_mb"],
+        runtime=lambda wc: fc.training_resources(config, wc.dataset)["runtime"],
     log:
         f"{RESULTS}/logs/train_model/{{dataset}}/{{objective}}/seed{{seed}}.log",
     benchmark:

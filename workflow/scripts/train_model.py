@@ -1,6 +1,8 @@
 """Train one (dataset, objective, seed) model (rule train_model). A job that asks for several GPUs
 trains with one process per GPU (DistributedDataParallel under torchrun)."""
+import os
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,7 +13,8 @@ from factorization_curse.logs import log_to
 from factorization_curse.objectives import Objective
 from factorization_curse.training import TrainConfig, TrainingInterrupted, train_model
 
-log = log_to(snakemake.log[0])
+log = log_to(snakemake.log[0])  # (Snakemake starts a retried job's log afresh; "resumed from" says where)
+log(f"{time.strftime('%Y-%m-%d %H:%M:%S')} training job started (SLURM job {os.environ.get('SLURM_JOB_ID', 'none')})")
 torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.settings
 objective = Objective.from_config(snakemake.wildcards.objective, settings["objective"])
