@@ -16,7 +16,6 @@ and writes it as CSV (default results/bench/speed-<device>.csv). Columns:
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from factorization_curse.model import ModelConfig  # noqa: E402
 from factorization_curse.objectives import Objective  # noqa: E402
 from factorization_curse.tasks import make_dataset  # noqa: E402
 from factorization_curse.training import TrainConfig, autocast_dtype, resolve_device  # noqa: E402
+from factorization_curse.training import device_name as describe_device  # noqa: E402
 
 
 HF_NAMES = bench.HF_EQUIVALENT
@@ -72,7 +72,7 @@ def main(argv=None) -> pd.DataFrame:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or "cpu")
+    device_name = describe_device(device)
     print(f"device {device} ({device_name}), torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
     precision = autocast_dtype(args.precision, device)
     peak_dtype = precision or torch.float32
