@@ -1,8 +1,10 @@
 import json
 
 import pandas as pd
+import pytest
 
-from factorization_curse.aggregation import COLUMNS, aggregate_results, aggregate_sweep, paper_layout
+from factorization_curse.aggregation import (COLUMNS, CURVE_COLUMNS, aggregate_results, aggregate_sweep, paper_layout,
+                                             read_curves, variant_columns, variant_layout)
 from factorization_curse.plotting import objective_colour, plot_forward_backward, plot_sweep
 
 
@@ -47,3 +49,58 @@ def test_objective_colours_are_fixed_and_distinct():
     paper = ["ar", "ar-rev", "mlm-15", "mlm-40", "mlm-85", "mlm-u", "plm"]
     assert len({objective_colour(o) for o in paper}) == len(paper)
     assert objective_colour("new-objective") == objective_colour("new-objective")
+
+
+def test_read_curves_long_table(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 250, "loss": 3.1, "forward_exact_match": 10.0, "backward_exact_match": 0.0, '
+                    '"backward_incorrect_inference": 5.0}\n\n{"step": 500, "loss": 1.0, "forward_exact_match": 60.0}\n')
+    curves = read_curves([path], [{"task": "relationship", "objective": "mlm-u", "seed": "1"}])
+    assert list(curves.columns) == CURVE_COLUMNS
+    assert len(curves) == 4 and set(curves.seed) == {1} and "loss" not in set(curves.metric)
+    forward = curves[(curves.direction == "forward") & (curves.metric == "exact_match")]
+    assert dict(zip(forward.step, forward.value)) == {250: 10.0, 500: 60.0}
+    assert curves[curves.metric == "incorrect_inference"].value.tolist() == [5.0]
+    with pytest.raises(ValueError, match="identities"):
+        read_curves([path, path], [{"task": "t", "objective": "o", "seed": 0}])
+
+
+def wiki_evaluation(dataset, objective, fwd, bwd, seed=0):
+    return {**evaluation(objective, seed, fwd, bwd, dataset=dataset), "task": "wikireversal"}
+
+
+WIKI_INFO = {"wikireversal": {"config": {"split_seeds": "same"}},
+             "wikireversal_split-different": {"config": {"split_seeds": "different"}}}
+
+
+def test_variant_table_records_the_split_and_takes_table8s_layout(tmp_path):
+    evaluations = [wiki_evaluation("wikireversal", "ar", 14, 4), wiki_evaluation("wikireversal", "mlm-u", 11, 8),
+                   wiki_evaluation("wikireversal_split-different", "ar", 28, 6),
+                   wiki_evaluation("wikireversal_split-different", "mlm-u", 66, 46)]
+    table = aggregate_results(write(tmp_path, evaluations), tmp_path / "w.csv", tmp_path / "w.md", ["ar", "mlm-15", "mlm-u"],
+                              WIKI_INFO["wikireversal"], WIKI_INFO)
+    written = pd.read_csv(tmp_path / "w.csv")
+    assert list(written.columns) == COLUMNS + ["split_seeds"]
+    assert written.groupby("split_seeds").size().to_dict() == {"same": 8, "different": 8}
+    assert written[(written.split_seeds == "different") & (written.objective == "mlm-u") & (written.direction == "backward")
+                   & (written.metric == "exact_match")].value.tolist() == [46]
+    layout = variant_layout(table, "exact_match", ["ar", "mlm-15", "mlm-u"], variant_columns(table))
+    assert list(layout.index) == ["ar", "mlm-u"]  # objectives in rows, the paper's order; mlm-15 did not run
+    assert list(layout.columns) == ["same: forward", "same: backward", "different: forward", "different: backward"]
+    assert layout.loc["mlm-u"].tolist() == ["11.0", "8.0", "66.0", "46.0"]
+    markdown = (tmp_path / "w.md").read_text()
+    assert "| objective | same: forward | same: backward | different: forward | different: backward |" in markdown
+    assert "| ar | 14.0 | 4.0 | 28.0 | 6.0 |" in markdown
+    assert "`split_seeds` is how the held-out questions were drawn" in markdown and "Table 8 right" in markdown
+    assert "Exact match: Answers compared as text, ignoring case" in markdown
+    plot_forward_backward(table, tmp_path / "w.pdf", ["ar", "mlm-u"], title="w", variant_columns=variant_columns(table))
+    assert (tmp_path / "w.pdf").stat().st_size > 1000
+    with pytest.raises(ValueError, match="dataset_info"):
+        aggregate_results(write(tmp_path, evaluations), tmp_path / "x.csv", tmp_path / "x.md", ["ar"])
+
+
+def test_tasks_without_variants_keep_the_long_form_columns(tmp_path):
+    table = aggregate_results(write(tmp_path, [evaluation("ar", 0, 100, 0)]), tmp_path / "t.csv", tmp_path / "t.md", ["ar"],
+                              {}, {"retrieval": {"config": {}}})
+    assert list(table.columns) == COLUMNS and variant_columns(table) == []
+    assert "Exact match:" not in (tmp_path / "t.md").read_text()

@@ -18,9 +18,14 @@ def config():
 
 
 @pytest.mark.parametrize("preset", ["tiny", "paper", "micro"])
-def test_shipped_config_is_valid_for_every_preset(config, preset):
+def test_shipped_config_is_valid_for_every_preset(config, preset, monkeypatch, tmp_path):
     config["preset"] = preset
     validate(copy.deepcopy(config), SCHEMA)
+    if preset == "paper":  # WikiReversal reads GenWiki, which the repository does not ship
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(ConfigError, match="presets.paper.data.wikireversal: .*'data/genwiki' does not exist"):
+            check_config(config)
+        config["presets"]["paper"]["data"]["wikireversal"]["genwiki_dir"] = str(ROOT / "data" / "genwiki_sample")
     check_config(config)
 
 
@@ -57,6 +62,15 @@ def test_schema_rejects_bad_values(config, edit, message):
         (lambda c: c["presets"]["tiny"]["training_by_objective"].update({"mlm-99": {"lr": 1.0}})
          if "training_by_objective" in c["presets"]["tiny"] else c["presets"]["tiny"].update(
              training_by_objective={"mlm-99": {"lr": 1.0}}), "mlm-99"),
+        (lambda c: c["variants"]["wikireversal_split"].update(values=["same"]),
+         "split_seeds='same' is the task's own setting.*dataset 'wikireversal' already"),
+        (lambda c: c["variants"]["wikireversal_split"].update(values=["sideways"]), "split_seeds='sideways' is not valid"),
+        (lambda c: c["variants"]["wikireversal_split"].update(parameter="split_seed"),
+         "parameter 'split_seed' is not a setting of task 'wikireversal'"),
+        (lambda c: c["variants"].update({"wiki-split": c["variants"]["wikireversal_split"]}), "may not contain '-'"),
+        (lambda c: c["variants"]["wikireversal_split"].update(task="wikireversl"), "task 'wikireversl' is unknown"),
+        (lambda c: c["sweeps"].update(wikireversal_split=c["sweeps"]["retrieval_entity_length"]),
+         "sweeps.wikireversal_split.*nor be the name of a task or a variant"),
     ],
 )
 def test_cross_checks_name_the_key_and_the_fix(config, edit, message):
@@ -88,3 +102,33 @@ def test_sweep_datasets_override_one_parameter(config):
     assert params["num_pairs"] == config["presets"]["tiny"]["data"]["retrieval"]["num_pairs"]
     with pytest.raises(ConfigError, match="no value '9'"):
         dataset_task(config, "retrieval_entity_length-9")
+
+
+def test_variants_are_datasets_of_their_task(config):
+    from factorization_curse.config import task_datasets, training_resources
+
+    assert task_datasets(config, "wikireversal") == ["wikireversal", "wikireversal_split-different"]
+    assert task_datasets(config, "retrieval") == ["retrieval"]
+    task, params = dataset_task(config, "wikireversal_split-different")
+    assert task == "wikireversal" and params == {**config["presets"]["tiny"]["data"]["wikireversal"], "split_seeds": "different"}
+    assert dataset_task(config, "wikireversal")[1]["split_seeds"] == "same"
+    # the variant trains and asks for resources as its task does
+    assert run_settings(config, "wikireversal_split-different", "mlm-u") == run_settings(config, "wikireversal", "mlm-u")
+    assert training_resources(config, "wikireversal_split-different") == training_resources(config, "wikireversal")
+    with pytest.raises(ConfigError, match="no value 'same'"):
+        dataset_task(config, "wikireversal_split-same")
+    config.pop("variants")
+    check_config(config)
+    assert task_datasets(config, "wikireversal") == ["wikireversal"]
+
+
+def test_paper_preset_trains_wikireversal_with_appendix_e3_settings(config):
+    """GPT and BERT (AR, MLM-15): 12 layers, 12 heads, d=768, lr 3e-4, weight decay 0.01; the
+    encoder-decoder (MLM-U): 12 layers, 9 heads, d=576, lr 5e-5, no weight decay; 1% warm-up, no dropout."""
+    config["preset"] = "paper"
+    for objective, (layers, heads, width, lr, decay) in {"ar": (12, 12, 768, 3e-4, 0.01), "mlm-15": (12, 12, 768, 3e-4, 0.01),
+                                                         "mlm-u": (12, 9, 576, 5e-5, 0.0)}.items():
+        s = run_settings(config, "wikireversal_split-different", objective)
+        assert (s["model"]["n_layer"], s["model"]["n_head"], s["model"]["d_model"]) == (layers, heads, width), objective
+        assert (s["training"]["lr"], s["training"]["weight_decay"]) == (lr, decay), objective
+        assert s["training"]["warmup_fraction"] == 0.01 and s["model"].get("dropout", 0.0) == 0.0

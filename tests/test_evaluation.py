@@ -1,9 +1,11 @@
 import json
 
 import pandas as pd
+import pytest
 
 from factorization_curse.aggregation import aggregate_results
-from factorization_curse.evaluation import summarize
+from factorization_curse.evaluation import match_normalised, normalise_answer, normaliser_description, summarize
+from factorization_curse.tasks import TASKS
 
 
 def prediction(direction, predicted, answer, other=None):
@@ -56,3 +58,36 @@ def test_tables_carry_incorrect_inference_positions_and_chance(tmp_path):
     md = (tmp_path / "t.md").read_text()
     assert "## Incorrect inference" in md and "| backward | 10.0 |" in md
     assert "| backward 2 | 80.0 |" in md and "Chance level of exact match" in md and "50.0%" in md
+
+
+@pytest.mark.parametrize("raw,normal", [
+    ("New York City", "new york city"),
+    ("  New York City. ", "new york city"),  # surrounding whitespace and punctuation
+    ("(St. Louis)", "st. louis"),  # inner punctuation stays
+    ("«Agostino  Magliani»,", "agostino magliani"),  # Unicode punctuation; inner whitespace runs made one
+    ("23 July 1824", "23 july 1824"),
+    ("STRASSE", "strasse"), ("Straße", "strasse"),  # case folding
+    ("1,234", "1,234"), ("...", ""), ("", ""),
+])
+def test_normalise_answer(raw, normal):
+    assert normalise_answer(raw) == normal
+
+
+def test_exact_match_on_normalised_text_keeps_the_token_verdict():
+    words = {1: "Paris", 2: "paris", 3: ".", 4: "Rome", 5: "St", 6: "Louis"}
+    decode = lambda ids: " ".join(words[i] for i in ids)  # noqa: E731
+    predictions = [prediction("forward", [2, 3], [1, 3]),  # case differs: a match on text, not on tokens
+                   prediction("forward", [1, 3], [1, 3]),  # the same tokens
+                   prediction("backward", [4, 3], [1, 3]),  # another answer
+                   prediction("backward", [5, 3, 6], [5, 3, 6])]
+    match_normalised(predictions, decode, normalise_answer)
+    assert [p["exact_match"] for p in predictions] == [True, True, False, True]
+    assert [p["token_exact_match"] for p in predictions] == [False, True, False, True]
+    summary = summarize(predictions)
+    assert summary["forward"]["exact_match"] == 100.0 and summary["forward"]["token_accuracy"] == 75.0
+
+
+def test_only_wikireversal_compares_normalised_answers():
+    assert [name for name, task in TASKS.items() if task.answer_normaliser is not None] == ["wikireversal"]
+    assert normaliser_description(TASKS["wikireversal"].answer_normaliser).startswith(
+        "Answers compared as text, ignoring case and surrounding whitespace and punctuation:")

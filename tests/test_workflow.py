@@ -1,4 +1,5 @@
 """The workflow through snakemake itself, in a temporary directory, at the seconds-long micro preset."""
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ def test_micro_pipeline_end_to_end(tmp_path):
     assert set(table.direction) == {"forward", "backward"}
     assert set(table.metric) == {"exact_match", "token_accuracy"}
     assert table.value.between(0, 100).all() and len(table) == 7 * 2 * 2
-    for task in ("retrieval", "relationship", "bios", "stargraph"):
+    for task in ("retrieval", "relationship", "bios", "stargraph", "wikireversal"):
         assert (results / "figures" / f"{task}.pdf").read_bytes().startswith(b"%PDF")
     relationship = pd.read_csv(results / "tables" / "relationship.csv")
     assert {"ar-rev-ent", "ar-rev-ent-nodelim", "mlm-u"} <= set(relationship.objective)
@@ -42,6 +43,44 @@ def test_micro_pipeline_end_to_end(tmp_path):
     run = results / "runs" / "retrieval" / "mlm-u" / "seed0"
     assert {p.name for p in run.iterdir()} >= {"model.pt", "metrics.jsonl", "run.json", "eval.json", "predictions.jsonl"}
     assert "steps/s" in (results / "logs" / "train_model" / "retrieval" / "mlm-u" / "seed0.log").read_text()
+    # the paper's figures, tables and the reproduction report
+    figures = ["overview", "figure4a_learning_curves", "figure4b_entity_pca_ar", "figure4c_entity_pca_mlm-u",
+               "figure5a_stargraph", "figure7_delayed_generalisation"]
+    for figure in figures:
+        pdf = (results / "figures" / f"{figure}.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF") and len(pdf) > 3000, figure
+    for table in ("table1", "table2", "table3", "table4", "table5", "table6", "table7", "table8"):
+        assert (results / "tables" / "paper" / f"{table}.md").read_text().startswith(f"# Table {table[5:]}")
+        assert "\\toprule" in (results / "tables" / "paper" / f"{table}.tex").read_text()
+    pca = pd.read_csv(results / "tables" / "entity_pca" / "relationship" / "mlm-u_seed0.csv")
+    assert len(pca) == 3 * 12 and set(pca.split) == {"train", "test"}
+    report = (results / "report.md").read_text()
+    assert "Preset **micro**" in report and "32 training runs" in report
+    assert "### wikireversal: Table 3, Table 8 (left)\n" in report and "### wikireversal_split-different: Table 8 (right)\n" in report
+    assert "| exact match | mistral-7b-lora | forward | not run | 21 |" in report
+    assert "- Exact match here: Answers compared as text, ignoring case" in report
+    assert "| wikireversal_split-different | mlm-u | 0 | 6 |" in report
+    for figure in figures:
+        assert f"(figures/{figure}.pdf)" in report
+    assert "| retrieval | mlm-u | 0 | 6 |" in report  # one row per run with its steps
+
+    # WikiReversal: both split variants trained, evaluated and aggregated into one table
+    wiki = pd.read_csv(results / "tables" / "wikireversal.csv")
+    assert list(wiki.columns) == ["task", "objective", "seed", "direction", "metric", "value", "split_seeds"]
+    assert set(wiki.task) == {"wikireversal"} and set(wiki.objective) == {"ar", "mlm-15", "mlm-u"}
+    assert wiki.groupby("split_seeds").size().to_dict() == {"same": 3 * 2 * 2, "different": 3 * 2 * 2}
+    assert "| objective | same: forward | same: backward | different: forward | different: backward |" in \
+        (results / "tables" / "wikireversal.md").read_text()
+    assert (results / "data" / "wikireversal" / "stats.csv").read_text().startswith("relation,count\n")
+    for dataset, split in (("wikireversal", "same"), ("wikireversal_split-different", "different")):
+        assert json.loads((results / "data" / dataset / "info.json").read_text())["config"]["split_seeds"] == split
+        evaluation = json.loads((results / "runs" / dataset / "mlm-u" / "seed0" / "eval.json").read_text())
+        assert evaluation["dataset"] == dataset and "ignoring case" in evaluation["exact_match_normalisation"]
+        answer = json.loads((results / "runs" / dataset / "ar" / "seed0" / "predictions.jsonl").read_text().splitlines()[0])
+        assert {"token_exact_match", "exact_match"} <= set(answer) and isinstance(answer["answer"], str)
+    table8 = (results / "tables" / "paper" / "table8.md").read_text()  # both blocks measured, none "(not run)"
+    assert "## wikireversal, Table 3, Table 8 (left): exact match\n" in table8
+    assert "## wikireversal_split-different, Table 8 (right): exact match\n" in table8
 
     # nothing changed: nothing to do
     assert "Nothing to be done" in snakemake(tmp_path, "-n", "all", "--config", "preset=micro").stdout
@@ -49,8 +88,11 @@ def test_micro_pipeline_end_to_end(tmp_path):
     override = tmp_path / "override.yaml"
     override.write_text("preset: micro\nobjectives:\n  mlm-40: {kind: mlm, rate: 0.45, architecture: encoder}\n")
     dry = snakemake(tmp_path, "-n", "all", "--configfile", str(override)).stdout
-    # (mlm-40 runs on retrieval, relationship and bios)
-    assert job_counts(dry) == {"train_model": 3, "evaluate_model": 3, "aggregate_results": 3, "plot_figure": 3, "all": 1}
+    # (mlm-40 runs on retrieval, relationship and bios; it is drawn in Figure 4a and the overview and
+    # counted in the paper's Tables 1, 2, 5, 6, 7, in Table 4 and in the report; not in Figures 4b/c, 5a, 7)
+    assert job_counts(dry) == {"train_model": 3, "evaluate_model": 3, "aggregate_results": 3, "plot_figure": 3,
+                               "plot_learning_curves": 1, "plot_overview": 1, "paper_table": 5,
+                               "qualitative_summary": 1, "write_report": 1, "all": 1}
     assert "objective=mlm-40" in dry
 
 
@@ -75,4 +117,4 @@ def test_bad_config_fails_before_any_job(tmp_path):
 
 def test_command_line_seeds_plan_one_job_per_seed(tmp_path):
     dry = snakemake(tmp_path, "-n", "all", "--config", "preset=micro", "seeds=[0,1]").stdout
-    assert job_counts(dry)["train_model"] == 2 * (7 + 9 + 7 + 3) and "seed=1" in dry
+    assert job_counts(dry)["train_model"] == 2 * (7 + 9 + 7 + 3 + 2 * 3) and "seed=1" in dry

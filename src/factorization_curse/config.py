@@ -3,6 +3,11 @@
 ``config.yaml`` holds presets (tiny, paper, ...) with data, model and training settings per task,
 architecture and objective; this module merges them for one (dataset, objective) so that each job
 receives only the settings it uses (Snakemake reruns a job when its params change).
+
+A dataset (and run folder) is named after its task (``retrieval``), or ``<name>-<value>`` for a
+dataset derived from a task by setting one generator parameter: a point of a sweep (``sweeps``,
+extra experiments) or a variant (``variants``: run by ``all`` beside the task and aggregated into
+the task's table, e.g. ``wikireversal_split-different``).
 """
 
 from __future__ import annotations
@@ -32,13 +37,26 @@ def _check_entities(config: dict, task: str, objective_ids: list[str], where: st
     """Entity-level objectives need a task that marks its entities."""
     if TASKS[task].marks_entities:
         return
-    needy = [o for o in objective_ids if Objective.from_config(o, config["objectives"][o]).spec.needs_entities]
+    needy = [o for o in objective_ids if o in config["objectives"]
+             and Objective.from_config(o, config["objectives"][o]).spec.needs_entities]
     if needy:
         marking = [name for name, t in TASKS.items() if t.marks_entities]
         raise ConfigError(
             f"{where}: {needy} reverse text entity by entity, but task {task!r} marks no entities; "
             f"run them on a task that does ({', '.join(marking)}) or drop them via objectives_by_task"
         )
+
+
+def _check_sources(config: dict, task: str) -> None:
+    """A task that reads data (WikiReversal: GenWiki) needs it in place before any job starts."""
+    check = TASKS[task].check_sources
+    if check is None:
+        return
+    params = preset(config)["data"].get(task, {})
+    try:
+        check(TASKS[task].config_class(**params))
+    except (TypeError, ValueError, OSError) as e:
+        raise ConfigError(f"presets.{config['preset']}.data.{task}: {e}") from None
 
 
 def preset(config: dict) -> dict:
@@ -49,31 +67,49 @@ def preset(config: dict) -> dict:
 
 
 def sweep_dataset(sweep: str, value) -> str:
-    """The dataset (and run directory) name of one sweep point: ``<sweep>-<value>``."""
+    """The dataset (and run directory) name of one sweep point or variant: ``<name>-<value>``."""
     return f"{sweep}-{value}"
 
 
 def split_sweep_dataset(dataset: str) -> tuple[str, str]:
-    """``<sweep>-<value>`` back to (sweep, value as written)."""
+    """``<name>-<value>`` back to (sweep or variant name, value as written)."""
     sweep, _, value = dataset.rpartition("-")
     return sweep, value
 
 
+def _derivation(config: dict, name: str) -> dict | None:
+    """The sweep or the variant called ``name`` (both derive datasets from a task), or None."""
+    return config.get("sweeps", {}).get(name) or config.get("variants", {}).get(name)
+
+
 def dataset_task(config: dict, dataset: str) -> tuple[str, dict]:
-    """A dataset name is a task (``retrieval``) or a sweep point (``<sweep>-<value>``): return the
-    task and its generator parameters: the preset's, then the sweep's own ``data``, then the value."""
+    """A dataset name is a task (``retrieval``), a sweep point or a variant (``<name>-<value>``):
+    return the task and its generator parameters: the preset's, then the sweep's own ``data``,
+    then the value."""
     p = preset(config)
     if dataset in TASKS:
         return dataset, dict(p["data"].get(dataset, {}))
-    sweep_name, value = split_sweep_dataset(dataset)
-    sweep = config.get("sweeps", {}).get(sweep_name)
+    name, value = split_sweep_dataset(dataset)
+    sweep = _derivation(config, name)
     if sweep is None:
-        raise ConfigError(f"unknown dataset {dataset!r}: not a task ({', '.join(TASKS)}) nor a sweep point")
+        raise ConfigError(f"unknown dataset {dataset!r}: not a task ({', '.join(TASKS)}), a sweep point nor a variant")
     values = [str(v) for v in sweep["values"]]
     if value not in values:
-        raise ConfigError(f"sweep {sweep_name!r} has no value {value!r}; values: {values}")
+        raise ConfigError(f"{name!r} has no value {value!r}; values: {values}")
     typed = sweep["values"][values.index(value)]
     return sweep["task"], {**p["data"].get(sweep["task"], {}), **sweep.get("data", {}), sweep["parameter"]: typed}
+
+
+def variant_datasets(config: dict, task: str) -> list[str]:
+    """The variants of ``task`` that `all` runs beside it (``variants`` entries naming the task),
+    as dataset names ``<variant>-<value>``, in config order."""
+    return [sweep_dataset(name, value) for name, variant in config.get("variants", {}).items()
+            if variant["task"] == task for value in variant["values"]]
+
+
+def task_datasets(config: dict, task: str) -> list[str]:
+    """Every dataset whose runs go into ``tables/<task>.csv``: the task's own, then its variants."""
+    return [task, *variant_datasets(config, task)]
 
 
 def sweep_of(config: dict, dataset: str) -> dict:
@@ -101,9 +137,90 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
     return {"objective": dict(entry), "model": model, "training": training}
 
 
+# What a training job asks the cluster for when the preset says nothing: no GPU, 4 GB, one hour.
+DEFAULT_RESOURCES = {"gpus": 0, "mem_mb": 4000, "runtime": 60}
+
+
+def training_resources(config: dict, dataset: str) -> dict:
+    """What one training job asks the cluster for, as Snakemake resources the SLURM executor reads:
+    ``gpu`` (count, 0 for none; ``--gpus``), ``gpu_model`` (None: any type), ``cpus_per_task``,
+    ``mem_mb`` and ``runtime`` (minutes). The preset's ``resources``, then its
+    ``resources_by_task`` entry; CPUs default to the preset's ``threads``."""
+    task, _ = dataset_task(config, dataset)
+    p = preset(config)
+    r = _merge(DEFAULT_RESOURCES, p.get("resources"), p.get("resources_by_task", {}).get(task))
+    return {
+        "gpu": r["gpus"],
+        "gpu_model": r.get("gpu_model") if r["gpus"] else None,
+        "cpus_per_task": r.get("cpus", p.get("threads", 1)),
+        "mem_mb": r["mem_mb"],
+        "runtime": r["runtime"],
+    }
+
+
+def lora_objectives(config: dict) -> dict[str, dict]:
+    """The pretrained models fine-tuned with LoRA (``lora``: the paper's Mistral-7B row), by objective id."""
+    return dict(config.get("lora") or {})
+
+
+def defined_objectives(config: dict) -> list[str]:
+    """Every objective id a task may run: ``objectives`` and ``lora``."""
+    return [*config["objectives"], *lora_objectives(config)]
+
+
+def lora_settings(config: dict, dataset: str, objective_id: str) -> dict:
+    """Everything one LoRA fine-tune needs: ``lora`` (checkpoint, r, alpha, dropout,
+    target_modules) and ``training``: the preset's, its ``training_by_task`` entry, then the
+    entry's own ``training`` (the paper's lr 1e-4)."""
+    task, _ = dataset_task(config, dataset)
+    p = preset(config)
+    entry = dict(lora_objectives(config)[objective_id])
+    training = _merge(p["training"], p.get("training_by_task", {}).get(task), entry.pop("training", None))
+    return {"lora": entry, "training": training}
+
+
+def _check_lora(config: dict, objective_id: str) -> None:
+    """A LoRA objective that a task runs needs the extra installed and its checkpoint in place."""
+    where = f"lora.{objective_id}"
+    entry = {k: v for k, v in lora_objectives(config)[objective_id].items() if k != "training"}
+    try:
+        from .lora import LoraSettings, check_checkpoint, require_extra
+
+        require_extra()
+        check_checkpoint(LoraSettings(**entry).checkpoint)
+    except (ImportError, OSError, TypeError, ValueError) as e:
+        raise ConfigError(f"{where}: {e}") from None
+
+
 def task_objectives(config: dict, task: str) -> list[str]:
     """The objective ids `all` runs on a task: ``objectives_by_task[task]``, else ``run_objectives``."""
     return list(config.get("objectives_by_task", {}).get(task, config["run_objectives"]))
+
+
+def _check_variant(config: dict, name: str, variant: dict) -> None:
+    """A variant names a known task and one of its generator parameters; each value gives a valid
+    config that differs from the task's own (else the two datasets would be the same runs)."""
+    where = f"variants.{name}"
+    task = variant["task"]
+    if task not in TASKS:
+        raise ConfigError(f"{where}.task {task!r} is unknown; known: {', '.join(TASKS)}")
+    if "-" in name or name in TASKS:
+        raise ConfigError(f"{where}: a variant name may not contain '-' (it separates the value) nor be a task's name")
+    config_class = TASKS[task].config_class
+    parameter = variant["parameter"]
+    if parameter not in {f.name for f in fields(config_class)}:
+        raise ConfigError(f"{where}.parameter {parameter!r} is not a setting of task {task!r}; "
+                          f"settings: {', '.join(f.name for f in fields(config_class))}")
+    base = preset(config)["data"].get(task, {})
+    own = getattr(config_class(**base), parameter)
+    for value in variant["values"]:
+        try:
+            config_class(**{**base, parameter: value})
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{where}: {parameter}={value!r} is not valid: {e}") from None
+        if value == own:
+            raise ConfigError(f"{where}: {parameter}={value!r} is the task's own setting at preset "
+                              f"{config['preset']!r}; `all` runs it as dataset {task!r} already")
 
 
 def check_config(config: dict) -> None:
@@ -120,18 +237,26 @@ def check_config(config: dict) -> None:
             obj.check_architecture(entry["architecture"])
         except ValueError as e:
             raise ConfigError(str(e)) from None
-    missing = [o for o in config["run_objectives"] if o not in config["objectives"]]
+    defined = defined_objectives(config)
+    clash = [o for o in lora_objectives(config) if o in config["objectives"]]
+    if clash:
+        raise ConfigError(f"lora: {clash} are also defined under objectives; an objective id names one of them")
+    missing = [o for o in config["run_objectives"] if o not in defined]
     if missing:
-        raise ConfigError(f"run_objectives names undefined objective(s) {missing}; defined: {', '.join(config['objectives'])}")
+        raise ConfigError(f"run_objectives names undefined objective(s) {missing}; defined: {', '.join(defined)}")
     unknown_tasks = [t for t in [*config["tasks"], *config.get("objectives_by_task", {})] if t not in TASKS]
     if unknown_tasks:
         raise ConfigError(f"tasks or objectives_by_task name unknown task(s) {unknown_tasks}; known: {', '.join(TASKS)}")
     for task, ids in config.get("objectives_by_task", {}).items():
-        missing = [o for o in ids if o not in config["objectives"]]
+        missing = [o for o in ids if o not in defined]
         if missing:
-            raise ConfigError(f"objectives_by_task.{task} names undefined objective(s) {missing}; defined: {', '.join(config['objectives'])}")
+            raise ConfigError(f"objectives_by_task.{task} names undefined objective(s) {missing}; defined: {', '.join(defined)}")
     for task in config["tasks"]:
         _check_entities(config, task, task_objectives(config, task), f"objectives for task {task!r}")
+        _check_sources(config, task)
+    for objective_id in dict.fromkeys(o for task in config["tasks"] for o in task_objectives(config, task)):
+        if objective_id in lora_objectives(config):
+            _check_lora(config, objective_id)
     for name, sweep in config.get("sweeps", {}).items():
         if sweep["task"] not in TASKS:
             raise ConfigError(f"sweeps.{name}.task {sweep['task']!r} is unknown; known: {', '.join(TASKS)}")
@@ -139,14 +264,17 @@ def check_config(config: dict) -> None:
         if missing:
             raise ConfigError(f"sweeps.{name}.objectives names undefined objective(s) {missing}")
         _check_entities(config, sweep["task"], sweep["objectives"], f"sweeps.{name}.objectives")
-        if "-" in name:
-            raise ConfigError(f"sweeps.{name}: a sweep name may not contain '-' (it separates the value)")
+        if "-" in name or name in TASKS or name in config.get("variants", {}):
+            raise ConfigError(f"sweeps.{name}: a sweep name may not contain '-' (it separates the value) nor be the "
+                              "name of a task or a variant")
         base = {**preset(config)["data"].get(sweep["task"], {}), **sweep.get("data", {})}
         for value in sweep["values"]:
             try:
                 TASKS[sweep["task"]].config_class(**{**base, sweep["parameter"]: value})
             except (TypeError, ValueError) as e:
                 raise ConfigError(f"sweeps.{name}: {sweep['parameter']}={value!r} is not valid: {e}") from None
+    for name, variant in config.get("variants", {}).items():
+        _check_variant(config, name, variant)
     train_keys = {f.name for f in fields(TrainConfig)}
     for pname, p in config["presets"].items():
         for task, params in p.get("data", {}).items():
@@ -160,10 +288,14 @@ def check_config(config: dict) -> None:
                 raise ConfigError(f"presets.{pname}.data.{task}: {e}") from None
         blocks = [p["training"], *p.get("training_by_task", {}).values(), *p.get("training_by_objective", {}).values()]
         blocks += [s.get("training", {}) for s in config.get("sweeps", {}).values()]
+        blocks += [e.get("training", {}) for e in lora_objectives(config).values()]
         for block in blocks:
             unknown = set(block) - train_keys
             if unknown:
                 raise ConfigError(f"presets.{pname}: unknown training setting(s) {sorted(unknown)}; known: {sorted(train_keys)}")
         for oid in p.get("training_by_objective", {}):
-            if oid not in config["objectives"]:
+            if oid not in defined:
                 raise ConfigError(f"presets.{pname}.training_by_objective.{oid}: undefined objective")
+        for task in p.get("resources_by_task", {}):
+            if task not in TASKS:
+                raise ConfigError(f"presets.{pname}.resources_by_task.{task}: unknown task; known: {', '.join(TASKS)}")

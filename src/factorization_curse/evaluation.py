@@ -9,10 +9,13 @@ encoder-decoder sees only known tokens as context, ranked as the objective's ``d
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -100,6 +103,40 @@ def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) ->
     return results
 
 
+def _is_edge(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch).startswith("P")
+
+
+def normalise_answer(text: str) -> str:
+    """Answers compared as text, ignoring case and surrounding whitespace and punctuation:
+    lower-cased (Unicode case folding), runs of whitespace made one space, whitespace and
+    punctuation (Unicode categories P*) removed from both ends; inner punctuation stays.
+
+    ``" New York City. "`` -> ``"new york city"``; ``"(St. Louis)"`` -> ``"st. louis"``.
+    """
+    text = " ".join(text.split()).casefold()
+    start, end = 0, len(text)
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def normaliser_description(normalise: Callable[[str], str]) -> str:
+    """What a task's answer normaliser does, in words: its docstring's first paragraph."""
+    return " ".join(inspect.getdoc(normalise).split("\n\n")[0].split())
+
+
+def match_normalised(predictions: list[dict], decode: Callable[[list[int]], str], normalise: Callable[[str], str]) -> None:
+    """Exact match on text, in place: each prediction's ``exact_match`` becomes whether the decoded
+    generated and true answers agree after ``normalise``; the token-level verdict is kept as
+    ``token_exact_match``. Per-token accuracy stays token-level."""
+    for p in predictions:
+        p["token_exact_match"] = p["exact_match"]
+        p["exact_match"] = normalise(decode(p["predicted"])) == normalise(decode(p["answer"]))
+
+
 def percent(flags) -> float:
     flags = list(flags)
     return 100.0 * sum(flags) / len(flags) if flags else float("nan")
@@ -148,13 +185,18 @@ def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_p
     seconds = time.perf_counter() - started
     from .tasks import TASKS
 
-    metrics = summarize(predictions, positions=TASKS[identity["task"]].position_metrics)
+    task = TASKS[identity["task"]]
+    if task.answer_normaliser is not None:
+        match_normalised(predictions, tokenizer.decode, task.answer_normaliser)
+    metrics = summarize(predictions, positions=task.position_metrics)
     for direction, values in metrics.items():
         extra = f", incorrect inference {values['incorrect_inference']:.1f}%" if "incorrect_inference" in values else ""
         log(f"{direction}: exact match {values['exact_match']:.1f}%, token accuracy {values['token_accuracy']:.1f}%{extra} "
             f"({values['count']} questions)")
     log(f"{len(predictions)} answers in {seconds:.1f} s ({len(predictions) / max(seconds, 1e-9):.0f} answers/s) on {device}")
     result = {**identity, "metrics": metrics, "seconds": round(seconds, 2), "device": str(device)}
+    if task.answer_normaliser is not None:
+        result["exact_match_normalisation"] = normaliser_description(task.answer_normaliser)
     atomic_write_text(Path(evaluation_path), json.dumps(result, indent=1))
     lines = []
     for p in predictions:

@@ -38,6 +38,11 @@ def task_objectives(task):
     return fc.task_objectives(config, task)
 
 
+def task_datasets(task):
+    """The task's own dataset, then its variants (config `variants`): all go into tables/<task>.csv."""
+    return fc.task_datasets(config, task)
+
+
 def eval_files(dataset, objectives):
     return expand(f"{RUN}/eval.json", dataset=dataset, objective=objectives, seed=config["seeds"])
 
@@ -47,11 +52,12 @@ def sweep_datasets(sweep):
 
 
 def get_final_output():
-    """What `all` builds: per task, the long table, its paper-layout twin and the figure."""
+    """What `all` builds: per task, the long table, its paper-layout twin and the figure; then the
+    paper's tables and figures and the reproduction report (get_report_output, report.smk)."""
     return expand(
         [f"{RESULTS}/tables/{{task}}.csv", f"{RESULTS}/tables/{{task}}.md", f"{RESULTS}/figures/{{task}}.pdf"],
         task=config["tasks"],
-    )
+    ) + get_report_output()
 
 
 def get_sweep_output():

@@ -101,6 +101,7 @@ class TaskData:
     test: list[Example]
     vocabulary: list[str] = field(default_factory=list)  # symbolic tasks: every token
     tokenizer: object | None = None  # text tasks: a tokenizer trained on the training text
+    files: dict[str, str] = field(default_factory=dict)  # further files for the dataset folder: name -> text
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,25 @@ class Task:
     # chance level of exact match in percent for a config (shown beside the results), if meaningful
     chance: Callable[..., float] | None = None
     position_metrics: bool = False  # report accuracy at each answer position (metric position_<k>)
+    # checks, for a config, that the task's input files exist (raises ValueError saying what to do);
+    # run when the workflow is built, for tasks that read data instead of generating it
+    check_sources: Callable[..., None] | None = None
+    # generator settings recorded as columns of the task's long table (after `value`), from each
+    # dataset's info.json: what tells apart the datasets aggregated into one table (config.yaml
+    # `variants`); column -> what it means, printed with the task's Markdown table
+    table_columns: dict[str, str] = field(default_factory=dict)
+    # exact match compares the decoded generated and true answers after this text function (its
+    # docstring's first paragraph says what it does, in the tables and the report); None: the
+    # answers' tokens must agree
+    answer_normaliser: Callable[[str], str] | None = None
 
 
 from .relationship import RelationshipConfig, make_relationship  # noqa: E402
 from .retrieval import RetrievalConfig, make_retrieval  # noqa: E402
 from .bios import BiosConfig, make_bios  # noqa: E402
 from .stargraph import StarGraphConfig, make_stargraph, stargraph_chance  # noqa: E402
+from .wikireversal import SPLIT_SEEDS_COLUMN, WikiReversalConfig, check_genwiki, make_wikireversal  # noqa: E402
+from ..evaluation import normalise_answer  # noqa: E402
 
 TASKS: dict[str, Task] = {
     "retrieval": Task("retrieval", RetrievalConfig, make_retrieval),
@@ -125,6 +139,8 @@ TASKS: dict[str, Task] = {
     "bios": Task("bios", BiosConfig, make_bios),
     "stargraph": Task("stargraph", StarGraphConfig, make_stargraph, marks_entities=False, chance=stargraph_chance,
                       position_metrics=True),
+    "wikireversal": Task("wikireversal", WikiReversalConfig, make_wikireversal, check_sources=check_genwiki,
+                         table_columns={"split_seeds": SPLIT_SEEDS_COLUMN}, answer_normaliser=normalise_answer),
 }
 
 
@@ -167,6 +183,8 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
         rows = [dataclasses.asdict(e) for e in getattr(data, split)]
         datasets.Dataset.from_list(rows).to_parquet(str(tmp / f"{split}.parquet"))
     (data.tokenizer or SymbolicTokenizer(data.vocabulary)).save(tmp / "vocab.json")
+    for name, text in data.files.items():
+        (tmp / name).write_text(text)
     info = {
         "task": task_name,
         "seed": seed,

@@ -1,0 +1,29 @@
+"""results/<preset>/report.md: every measured number beside the paper's, with verdicts, runs and figures."""
+from pathlib import Path
+
+from factorization_curse.data import load_info
+from factorization_curse.logs import log_to
+from factorization_curse.paper import load_reference
+from factorization_curse.report import write_report
+
+log = log_to(snakemake.log[0])
+folder = Path(snakemake.output.report).parent
+settings = snakemake.params.settings
+text = write_report(
+    snakemake.output.report,
+    reference=load_reference(snakemake.input.reference),
+    preset=snakemake.params.preset,
+    seeds=snakemake.params.seeds,
+    task_objectives=snakemake.params.task_objectives,
+    tables={Path(p).stem: p for p in snakemake.input.tables},
+    data_info={Path(d).name: load_info(d) for d in snakemake.input.data},
+    runs=snakemake.params.runs,
+    tolerance=settings["tolerance_points"],
+    success=settings["table4"]["success"],
+    failure=settings["table4"]["failure"],
+    figures=[{**f, "path": str(Path(p).relative_to(folder))} for f, p in zip(snakemake.params.figures, snakemake.input.figures)],
+    paper_tables=[str(Path(p).relative_to(folder)) for p in snakemake.input.paper_tables],
+    implemented_tasks=snakemake.params.implemented_tasks,
+    defined_objectives=snakemake.params.defined_objectives,
+)
+log(f"{len(text.splitlines())} lines -> {snakemake.output.report}")
