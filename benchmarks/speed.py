@@ -53,6 +53,7 @@ def parse_args(argv=None):
     p.add_argument("--questions", type=int, default=300, help="held-out questions generated in batches (at most 64 for large models on CPU)")
     p.add_argument("--one-at-a-time", type=int, default=24, help="of those, generated one by one for gen_speedup")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    # each measurement runs in a fresh process, so that its peak memory is its own
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
     p.add_argument("--no-hf", action="store_true", help="skip the Hugging Face models")
@@ -81,11 +82,10 @@ def main(argv=None) -> pd.DataFrame:
 
     with tempfile.TemporaryDirectory() as tmp:
         train, test, vocab_size = bios_data(config, Path(tmp) / "bios")
-    train, test = train.to(device), test.select(torch.arange(min(args.questions, len(test)))).to(device)
+    test = test.select(torch.arange(min(args.questions, len(test))))
     rows = []
     for size in args.sizes:
         config["preset"] = size
-        p = fc.preset(config)
         for objective_id in args.objectives:
             settings = fc.run_settings({**config, "tasks": ["bios"]}, "bios", objective_id)
             model_config = ModelConfig(vocab_size=vocab_size, **settings["model"])
@@ -95,37 +95,32 @@ def main(argv=None) -> pd.DataFrame:
             if device.type == "cpu" and size == "paper":
                 batch_size = min(batch_size, args.cpu_paper_batch)
             objective = Objective.from_config(objective_id, settings["objective"])
-            batches = bench.sample_batches(train, batch_size, args.warmup + args.steps)
-            started = time.perf_counter()
-            model, step = bench.ours(model_config, objective, train_config, device)
-            ours = bench.training_throughput(step, batches, device, args.warmup)
+            batches = [bench.Batch(b.tokens.cpu(), b.lengths.cpu(), b.entities.cpu())
+                       for b in bench.sample_batches(train, batch_size, args.warmup + args.steps)]
             questions = test if device.type == "cuda" or size == "tiny" else test.select(torch.arange(min(64, len(test))))
-            gen = bench.generation_throughput(model, questions, objective.spec.decoding, device, args.one_at_a_time,
-                                              precision)
+            common = {"model_config": model_config, "objective": objective, "train_config": train_config,
+                      "device": str(device), "batches": batches, "warmup": args.warmup, "threads": args.threads,
+                      "max_length": train.tokens.shape[1] * 2}
+            started = time.perf_counter()
+            ours = bench.in_fresh_process(bench.measure, implementation="ours", test=questions,
+                                          one_at_a_time=args.one_at_a_time, **common)
             row = {
                 "size": size, "objective": objective_id, "architecture": model_config.architecture,
-                "parameters_M": model.num_parameters() / 1e6, "batch": batch_size,
+                "parameters_M": ours["parameters"] / 1e6, "batch": batch_size,
                 "ours_steps_s": ours["steps_per_s"], "ours_tok_s": ours["tokens_per_s"],
                 "ours_peak_mib": ours["peak_memory_mib"], "mfu": ours["flops_per_s"] / peak,
             }
-            del model, step
-            hf = None if args.no_hf else bench.hugging_face(model_config, objective, train_config, device,
-                                                           train.tokens.shape[1] * 2)
-            if hf is not None:
-                hf_model, hf_step = hf
-                theirs = bench.training_throughput(hf_step, batches, device, args.warmup)
-                del hf_model, hf_step
-                _, fused_step = bench.hugging_face(model_config, objective, train_config, device,
-                                                   train.tokens.shape[1] * 2, fused=True)
-                fused = bench.training_throughput(fused_step, batches, device, args.warmup)
-                del fused_step
-                row.update({"hf_model": HF_NAMES[objective.kind], "hf_tok_s": theirs["tokens_per_s"],
-                            "hf_peak_mib": theirs["peak_memory_mib"],
-                            "speedup_vs_hf": ours["tokens_per_s"] / theirs["tokens_per_s"],
-                            "hf_fused_tok_s": fused["tokens_per_s"],
-                            "speedup_vs_hf_fused": ours["tokens_per_s"] / fused["tokens_per_s"]})
-            row.update({"gen_answers_s": gen["answers_per_s"], "gen_one_at_a_time_s": gen["answers_per_s_one_at_a_time"],
-                        "gen_speedup": gen["batched_speedup"], "gen_agree": gen["batched_answers_agree"]})
+            if not args.no_hf and objective.kind in HF_NAMES:
+                theirs = bench.in_fresh_process(bench.measure, implementation="hf", **common)
+                fused = bench.in_fresh_process(bench.measure, implementation="hf-fused", **common)
+                if theirs is not None:
+                    row.update({"hf_model": HF_NAMES[objective.kind], "hf_tok_s": theirs["tokens_per_s"],
+                                "hf_peak_mib": theirs["peak_memory_mib"],
+                                "speedup_vs_hf": ours["tokens_per_s"] / theirs["tokens_per_s"],
+                                "hf_fused_tok_s": fused["tokens_per_s"],
+                                "speedup_vs_hf_fused": ours["tokens_per_s"] / fused["tokens_per_s"]})
+            row.update({"gen_answers_s": ours["answers_per_s"], "gen_one_at_a_time_s": ours["answers_per_s_one_at_a_time"],
+                        "gen_speedup": ours["batched_speedup"], "gen_agree": ours["batched_answers_agree"]})
             rows.append(row)
             print(f"{size:5s} {objective_id:8s} ours {row['ours_tok_s']:9.0f} tok/s"
                   + (f"  hf {row['hf_tok_s']:9.0f} tok/s  x{row['speedup_vs_hf']:.2f}" if "hf_tok_s" in row else "")

@@ -204,12 +204,50 @@ def hugging_face(model_config: ModelConfig, objective: Objective, train_config: 
 
 
 def training_throughput(step, batches: list[Batch], device: torch.device, warmup: int) -> dict:
-    seconds, memory = time_steps(step, batches, device, warmup)
+    seconds, _ = time_steps(step, batches, device, warmup)
     tokens = sum(int(b.lengths.sum()) for b in batches[warmup:]) / max(1, len(batches) - warmup)
     flops = count_flops(step, batches[0]) * sum(b.tokens.numel() for b in batches[warmup:]) / (
         batches[0].tokens.numel() * max(1, len(batches) - warmup))
-    return {"steps_per_s": 1 / seconds, "tokens_per_s": tokens / seconds, "peak_memory_mib": memory,
-            "flops_per_s": flops / seconds}
+    return {"steps_per_s": 1 / seconds, "tokens_per_s": tokens / seconds, "flops_per_s": flops / seconds}
+
+
+def measure(implementation: str, model_config: ModelConfig, objective: Objective, train_config: TrainConfig,
+            device: str, batches: list[Batch], warmup: int, threads: int = 0, max_length: int = 0,
+            test: EncodedSplit | None = None, one_at_a_time: int = 0) -> dict | None:
+    """One implementation's measurements ("ours", "hf" or "hf-fused"): training throughput, FLOPs and
+    the peak memory of building the model and training it (run it in a fresh process, see
+    :func:`in_fresh_process`, so that memory freed by an earlier measurement does not hide it);
+    for "ours" with ``test``, also generation throughput. None where Hugging Face has no equivalent."""
+    if threads:
+        torch.set_num_threads(threads)
+    device = torch.device(device)
+    batches = [Batch(b.tokens.to(device), b.lengths.to(device), b.entities.to(device)) for b in batches]
+    with PeakMemory(device) as memory:
+        if implementation == "ours":
+            built = ours(model_config, objective, train_config, device)
+        else:
+            built = hugging_face(model_config, objective, train_config, device, max_length,
+                                 fused=implementation == "hf-fused")
+            if built is None:
+                return None
+        model, step = built
+        result = training_throughput(step, batches, device, warmup)
+    result["peak_memory_mib"] = memory.mib
+    result["parameters"] = sum(p.numel() for p in model.parameters())
+    if implementation == "ours" and test is not None:
+        precision = autocast_dtype(train_config.precision, device)
+        result.update(generation_throughput(model, test.to(device), objective.spec.decoding, device, one_at_a_time,
+                                            precision))
+    return result
+
+
+def in_fresh_process(function, **kwargs):
+    """``function(**kwargs)`` in a new Python process (spawned, so no state is inherited)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, **kwargs).result()
 
 
 def generation_throughput(model: Transformer, test: EncodedSplit, decoding: str, device: torch.device,
