@@ -100,9 +100,7 @@ def sample_batches(train: EncodedSplit, batch_size: int, count: int, seed: int =
     batches = []
     for _ in range(count):
         idx = torch.randint(len(train), (batch_size,), generator=g, device=train.tokens.device)
-        lengths = train.lengths[idx]
-        width = int(lengths.max()) if train.tokens.device.type == "cpu" else train.tokens.shape[1]
-        batches.append(Batch(train.tokens[idx, :width], lengths, train.entities[idx, :width]))
+        batches.append(Batch(*train.training_batch(idx)))
     return batches
 
 

@@ -250,8 +250,6 @@ def train_model(
     if processes.several:
         forward_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     forward_model = torch.compile(forward_model) if cfg.compile else forward_model
-    # On a GPU, cutting each batch to its longest sequence would cost a device-to-host sync per step
-    trim_padding = device.type == "cpu"
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, cfg))
     sampler = torch.Generator(device=device).manual_seed(cfg.seed)  # the same global batches in every process
     # the objective's random choices (masks, orders): the sampler itself in one process; in several,
@@ -289,9 +287,7 @@ def train_model(
     with stop:
         while step < cfg.steps:
             idx = processes.my_slice(torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device))
-            lengths = train.lengths[idx]
-            width = int(lengths.max()) if trim_padding else train.tokens.shape[1]
-            tokens, entities = train.tokens[idx, :width], train.entities[idx, :width]
+            tokens, lengths, entities = train.training_batch(idx)
             loss = training_step(forward_model, optimizer, objective, tokens, lengths, draws, entities,
                                  precision, cfg.grad_clip)
             scheduler.step()
