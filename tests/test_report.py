@@ -348,3 +348,10 @@ def test_report_on_both_split_variants(tmp_path):
     assert "| wikireversal_split-different | mlm-u | 0 |" in text and "| wikireversal | ar | 0 |" in text
     assert "wikireversal, mlm-u, forward: 5.0% at step 10" in text
     assert text.count("wikireversal, mlm-u, forward:") == 1
+
+
+def test_run_record_names_the_device_model_when_run_json_has_it(tmp_path):
+    run = write_run(tmp_path, "toy", "ar", 0, [{"step": 1}], with_benchmarks=False)
+    info = json.loads(Path(run["run_info"]).read_text())
+    Path(run["run_info"]).write_text(json.dumps({**info, "device": "cuda", "device_name": "NVIDIA H200"}))
+    assert report.run_record(run, run["run_info"], None, None)["device"] == "cuda: NVIDIA H200"

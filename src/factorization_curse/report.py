@@ -427,7 +427,9 @@ def run_record(identity: dict, run_info_path: str | Path, train_benchmark: str |
         "steps": info.get("train_config", {}).get("steps"),
         "parameters": info.get("parameters"),
         "architecture": info.get("model_config", {}).get("architecture"),
-        "device": info.get("device"), "host": info.get("host"), "threads": info.get("threads"),
+        # the device, with the GPU's or CPU's model where run.json names it
+        "device": f"{info.get('device')}: {info['device_name']}" if info.get("device_name") else info.get("device"),
+        "host": info.get("host"), "threads": info.get("threads"),
         "torch": info.get("torch"), "git_commit": info.get("git_commit"),
         "train_loop_s": info.get("train_seconds_this_session"),
         "train_job_s": train.get("s"), "train_cpu_s": train.get("cpu_time"), "train_max_rss_mb": train.get("max_rss"),
@@ -665,7 +667,7 @@ def write_report(
     lines.append("- Each task with all its metrics: " + ", ".join(f"[{t}](tables/{t}.md)" for t in tables))
 
     lines += ["", "## Runs: time and hardware", "",
-              "From each run's `run.json` (parameters, device, host, threads, the training loop's own seconds) and the "
+              "From each run's `run.json` (parameters, device and its model, host, threads, the training loop's own seconds) and the "
               "Snakemake benchmark files in `benchmarks/` (each job's wall time, CPU time, peak memory). A resumed "
               "run's training loop counts only its last session; \"–\": no benchmark file.", ""]
     records = [run_record(r, r["run_info"], r.get("train_benchmark"), r.get("eval_benchmark")) for r in runs]
