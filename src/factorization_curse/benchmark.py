@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from .data import EncodedSplit
@@ -104,18 +103,16 @@ def sample_batches(train: EncodedSplit, batch_size: int, count: int, seed: int =
     return batches
 
 
-def time_steps(step, batches: list[Batch], device: torch.device, warmup: int) -> tuple[float, float]:
-    """Seconds per step (after ``warmup`` untimed steps) and peak memory in MiB."""
+def time_steps(step, batches: list[Batch], device: torch.device, warmup: int) -> float:
+    """Seconds per step, after ``warmup`` untimed steps."""
     for batch in batches[:warmup]:
         step(batch)
     synchronize(device)
-    with PeakMemory(device) as memory:
-        started = time.perf_counter()
-        for batch in batches[warmup:]:
-            step(batch)
-        synchronize(device)
-        seconds = (time.perf_counter() - started) / max(1, len(batches) - warmup)
-    return seconds, memory.mib
+    started = time.perf_counter()
+    for batch in batches[warmup:]:
+        step(batch)
+    synchronize(device)
+    return (time.perf_counter() - started) / max(1, len(batches) - warmup)
 
 
 def count_flops(step, batch: Batch) -> float:
@@ -202,7 +199,7 @@ def hugging_face(model_config: ModelConfig, objective: Objective, train_config: 
 
 
 def training_throughput(step, batches: list[Batch], device: torch.device, warmup: int) -> dict:
-    seconds, _ = time_steps(step, batches, device, warmup)
+    seconds = time_steps(step, batches, device, warmup)
     tokens = sum(int(b.lengths.sum()) for b in batches[warmup:]) / max(1, len(batches) - warmup)
     flops = count_flops(step, batches[0]) * sum(b.tokens.numel() for b in batches[warmup:]) / (
         batches[0].tokens.numel() * max(1, len(batches) - warmup))

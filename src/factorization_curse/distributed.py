@@ -98,7 +98,11 @@ def run_with_torchrun(processes: int, arguments: dict, arguments_path: Path) -> 
     arguments_path.write_text(json.dumps(arguments))
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
                "-m", "factorization_curse.distributed", str(arguments_path)]
-    child = subprocess.Popen(command)
+    # the workers import this package from where this process found it (also under --sdm conda,
+    # where it is not installed but reached through workflow/scripts)
+    package_root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    child = subprocess.Popen(command, env=env)
     # SIGTERM/SIGUSR1 (preemption, time limit) go on to torchrun, which stops its workers: they save
     forward = lambda signum, frame: child.send_signal(signum)  # noqa: E731
     previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGUSR1)}
