@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from factorization_curse.evaluation import generate_by_reencoding, generate_with_cache
-from factorization_curse.model import KeyValueCache, ModelConfig, Transformer
+from factorization_curse.model import KeyValueCache, ModelConfig, Transformer, attention
 from factorization_curse.objectives import Objective
-from factorization_curse.training import autocast, loss_on
+from factorization_curse.training import autocast, autocast_dtype, cpu_computes_bf16, loss_on
 
 from .conftest import make_batch
 
@@ -90,7 +90,7 @@ def test_compiled_training_follows_the_eager_loss_curve():
 
 
 def test_bf16_autocast_stays_near_fp32():
-    """The bf16 path (precision: bf16, the GPU default) gives the fp32 loss to within 2%."""
+    """The bf16 path (precision: bf16; auto where the hardware computes bf16) gives the fp32 loss to within 2%."""
     model = decoder(seed=3, architecture="encoder-decoder")
     objective = Objective("plm", "plm", {})
     tokens, lengths = make_batch([9, 7, 5, 9], vocab=VOCAB, seed=6)
@@ -99,6 +99,37 @@ def test_bf16_autocast_stays_near_fp32():
         bf16 = loss_on(model, objective, tokens, lengths, torch.Generator().manual_seed(0))
     assert bf16.dtype == torch.float32
     assert bf16.item() == pytest.approx(fp32.item(), rel=0.02)
+
+
+def test_cpu_bf16_attention_computes_in_fp32(monkeypatch):
+    """Under bf16 autocast on a CPU, attention (forward and backward) is fp32 attention of the same
+    bf16 inputs, not the CPU's slow bf16 kernel; its output is bf16 like the layers around it."""
+    kernel, seen = torch.nn.functional.scaled_dot_product_attention, []
+    def spy(q, *args, **kwargs):
+        seen.append(q.dtype)
+        return kernel(q, *args, **kwargs)
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 4, 9, 8, generator=g).bfloat16().requires_grad_() for _ in range(3))
+    mask = torch.rand(2, 1, 9, 9, generator=g) < 0.7
+    mask[..., 0] = True
+    with autocast(torch.bfloat16, torch.device("cpu")):
+        y = attention(q, k, v, mask)
+    assert y.dtype == torch.bfloat16 and seen == [torch.float32]
+    reference = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask)
+    torch.testing.assert_close(y.float(), reference.bfloat16().float())
+    y.float().sum().backward()
+    qf = q.detach().float().requires_grad_()
+    torch.nn.functional.scaled_dot_product_attention(qf, k.detach().float(), v.detach().float(), attn_mask=mask).sum().backward()
+    torch.testing.assert_close(q.grad.float(), qf.grad.bfloat16().float())
+
+
+def test_auto_precision_is_bf16_only_where_the_hardware_computes_it():
+    cpu = torch.device("cpu")
+    assert autocast_dtype("auto", cpu) == (torch.bfloat16 if cpu_computes_bf16() else None)
+    assert autocast_dtype("fp32", cpu) is None and autocast_dtype("bf16", cpu) == torch.bfloat16
+    with pytest.raises(ValueError, match="precision 'fp16'"):
+        autocast_dtype("fp16", cpu)
 
 
 @pytest.mark.parametrize("architecture,kind,params", [
