@@ -9,7 +9,8 @@ and writes it as CSV (default results/bench/speed-<device>.csv). Columns:
   speedup_vs_hf           ours / Hugging Face on the same batches, with torch's default AdamW (what
                           a user gets from torch.optim.AdamW); _fused: with the fused AdamW we use
   mfu                     model FLOPs (counted, forward + backward) per second / the measured matrix-
-                          multiply peak of this device in the precision trained (bf16 on a GPU, fp32 on CPU)
+                          multiply peak of this device in the precision trained (--precision auto: bf16 where
+                          the GPU or CPU computes bf16 natively, else fp32)
   gen_speedup             batched greedy generation / one question at a time, same model
 """
 
