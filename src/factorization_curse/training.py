@@ -47,7 +47,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto" (cuda if visible), "cpu" or "cuda"
     # "auto": bf16 autocast where the hardware computes in bf16 (a GPU that supports it, a CPU with
-    # AVX512-BF16 or AMX; measured at the tiny preset on Zen 4: training steps 1.4-1.5x faster), else
+    # AVX512-BF16 or AMX; measured at the tiny preset on Zen 4: training steps 1.3-1.5x faster), else
     # fp32; "bf16" or "fp32" to force
     precision: str = "auto"
     compile: bool = False  # torch.compile the model (measured: slower at the tiny preset on CPU)
