@@ -107,8 +107,8 @@ def encode_rows(rows: list[dict], tokenizer, eos: bool = True) -> list[EncodedTe
 
 
 def load_model(checkpoint: str | Path, device: torch.device, precision: str = "auto"):
-    """The pretrained causal LM, in bf16 where :func:`training.autocast_dtype` says so (a GPU that
-    supports it), else fp32."""
+    """The pretrained causal LM, in bf16 where :func:`training.autocast_dtype` says so (a GPU, or a
+    CPU that computes bf16 natively), else fp32."""
     transformers, _ = require_extra()
     dtype = autocast_dtype(precision, device) or torch.float32
     model = transformers.AutoModelForCausalLM.from_pretrained(str(check_checkpoint(checkpoint)), dtype=dtype)
