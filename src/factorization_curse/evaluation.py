@@ -1,10 +1,14 @@
 """Greedy left-to-right generation (the paper's protocol for every model) and retrieval metrics.
 
 Answers are generated one token at a time, left to right, for a known number of answer tokens.
-At each step the unknown positions (the current one and those after it) hold ``<mask>``:
-the decoder-only model never looks at them (causal attention); the encoder-only MLM reads them as
-mask tokens (so it knows how many answer tokens remain, as in BERT-style decoding); the
-encoder-decoder sees only known tokens as context, ranked as the objective's ``decoding`` says.
+Every model is asked in its training layout, ``<bos> prompt answer <eos>`` with the answer's
+unknown tokens as ``<mask>`` (:func:`question_layout`): same length, same ``<eos>`` position, same
+positions. The decoder-only model never looks past the current position (causal attention); the
+encoder-only MLM reads the masks and the ``<eos>`` after them (so it knows how many answer tokens
+remain, as in training); the encoder-decoder sees only known tokens as context, ranked as the
+objective's ``decoding`` says (``masked``: ``<eos>`` is known context, as when training left it
+visible; ``left-to-right``: ranks are positions, so ``<eos>`` comes after the answer, as in AR
+training). No special token (padding, BOS, EOS, mask, entity marks) is ever generated.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from . import data as data_io
 from .data import EncodedSplit
 from .model import KeyValueCache
 from .objectives import decoding_rank
-from .vocabulary import BOS_ID, MASK_ID, PAD_ID
+from .vocabulary import EOS_ID, MASK_ID, SPECIAL_TOKENS
 
-NEVER_GENERATED = (PAD_ID, BOS_ID, MASK_ID)
+# every answer token is an ordinary token: the special ids are 0 .. len(SPECIAL_TOKENS)-1
+NEVER_GENERATED = tuple(range(len(SPECIAL_TOKENS)))
 
 
 @torch.no_grad()
@@ -55,21 +60,31 @@ def generate_with_cache(model, prompts: torch.Tensor, num_tokens: int) -> torch.
     return torch.stack(answer, 1) if answer else prompts[:, :0]
 
 
+def question_layout(prompts: torch.Tensor, num_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training layout of a question: ``<bos> prompt <mask>×num_tokens <eos>`` [B, P+A+1] and
+    which positions are known (BOS, prompt and EOS) [B, P+A+1]."""
+    B, P = prompts.shape
+    masks = torch.full((B, num_tokens), MASK_ID, dtype=prompts.dtype, device=prompts.device)
+    eos = torch.full((B, 1), EOS_ID, dtype=prompts.dtype, device=prompts.device)
+    tokens = torch.cat([prompts, masks, eos], 1)
+    known = torch.ones_like(tokens, dtype=torch.bool)
+    known[:, P : P + num_tokens] = False
+    return tokens, known
+
+
 @torch.no_grad()
 def generate_by_reencoding(model, prompts: torch.Tensor, num_tokens: int, decoding: str) -> torch.Tensor:
     """Bidirectional models: every step re-reads the whole sequence, since a newly known token
     changes the states of the tokens before it; all questions of a batch go through together."""
-    B, P = prompts.shape
-    tokens = torch.cat([prompts, torch.full((B, num_tokens), MASK_ID, dtype=prompts.dtype, device=prompts.device)], 1)
-    known = torch.zeros_like(tokens, dtype=torch.bool)
-    known[:, :P] = True
+    P = prompts.shape[1]
+    tokens, known = question_layout(prompts, num_tokens)
     select = torch.zeros_like(known)
     for position in range(P, P + num_tokens):
         select.zero_()
         select[:, position] = True
         tokens[:, position] = greedy_pick(model(tokens, decoding_rank(known, decoding), select))
         known[:, position] = True
-    return tokens[:, P:]
+    return tokens[:, P : P + num_tokens]
 
 
 def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) -> list[dict]:
