@@ -98,16 +98,23 @@ def to_example(graph: StarGraph, index: int) -> Example:
     return Example(prompt=spaced + " =", answer=" ".join(map(str, graph.path)), kind="query", direction="forward", entity=index)
 
 
+def graph_identity(graph: StarGraph) -> tuple:
+    """What makes two lines the same question: the edge set (in any listed order), start and goal.
+    Two lines that differ only in the order of their edges are one graph."""
+    return frozenset(graph.edges), graph.start, graph.goal
+
+
 def make_stargraph(config: StarGraphConfig, seed: int) -> TaskData:
-    """Distinct graphs (so no test graph is also a training graph), deterministic in ``seed``."""
+    """Distinct graphs by :func:`graph_identity` (so no test graph is a training graph with its edges
+    listed in another order), deterministic in ``seed``."""
     rng = random.Random(seed)
     wanted = config.num_train + config.num_test
     graphs, seen = [], set()
     for _ in range(20 * wanted):
         graph = make_graph(config, rng)
-        line = format_line(graph)
-        if line not in seen:
-            seen.add(line)
+        identity = graph_identity(graph)
+        if identity not in seen:
+            seen.add(identity)
             graphs.append(graph)
             if len(graphs) == wanted:
                 break
