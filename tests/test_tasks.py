@@ -112,3 +112,25 @@ def test_marks_are_parsed_and_checked():
     for bad in ("⟦a", "a⟧", "⟦a ⟦b⟧⟧"):
         with pytest.raises(ValueError, match="entity mark"):
             unmark(bad)
+
+
+@pytest.mark.parametrize("task,params", [
+    ("retrieval", {"num_pairs": 250, "entity_length": 2, "token_pool_size": 400, "query_train_fraction": 0.6}),
+    ("relationship", {"num_facts": 1000, "entity_length": 2, "token_pool_size": 1000, "query_train_fraction": 0.8}),
+    ("stargraph", {"degree": 2, "path_length": 3, "num_nodes": 15, "num_train": 200, "num_test": 300}),
+])
+def test_validation_split_is_disjoint_from_test_and_training_by_fact(tmp_path, task, params):
+    from factorization_curse.tasks import VALIDATION_MINIMUM
+
+    make_dataset(task, params, 0, tmp_path / "d")
+    train, validation, test = (load_split(tmp_path / "d", s) for s in ("train", "validation", "test"))
+    facts = {s: {r["entity"] for r in rows if r["kind"] == "query"} for s, rows in
+             (("train", train), ("validation", validation), ("test", test))}
+    assert facts["validation"].isdisjoint(facts["test"])
+    assert facts["validation"].isdisjoint(facts["train"]) and facts["test"].isdisjoint(facts["train"])
+    questions = {(r["prompt"], r["answer"]) for r in train if r["kind"] == "query"}
+    assert not questions & {(r["prompt"], r["answer"]) for r in validation + test}
+    for direction in {r["direction"] for r in test}:
+        v = sum(r["direction"] == direction for r in validation)
+        t = sum(r["direction"] == direction for r in test)
+        assert VALIDATION_MINIMUM <= v <= t, (direction, v, t)  # at least 50, and test keeps the larger share

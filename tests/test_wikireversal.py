@@ -308,14 +308,15 @@ def test_make_dataset_writes_the_benchmark_and_is_deterministic(tmp_path):
     first = make_dataset("wikireversal", params, 0, tmp_path / "a")
     make_dataset("wikireversal", params, 0, tmp_path / "b")
     names = {p.name for p in (tmp_path / "a").iterdir()}
-    assert names == {"train.parquet", "test.parquet", "vocab.json", "info.json", "stats.csv", "filters.csv", "triples.csv"}
-    for name in names - {"train.parquet", "test.parquet"}:
+    assert names == {"train.parquet", "validation.parquet", "test.parquet", "vocab.json", "info.json", "stats.csv",
+                     "filters.csv", "triples.csv"}
+    for name in names - {"train.parquet", "validation.parquet", "test.parquet"}:
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text(), name
     info = json.loads((tmp_path / "a" / "info.json").read_text())
     assert info["config"]["split_seeds"] == "different" and info["num_test"] == len(first.test)
     tokenizer = load_tokenizer(tmp_path / "a")
     assert isinstance(tokenizer, BPETokenizer) and len(tokenizer) == 512
-    for split in ("train", "test"):
+    for split in ("train", "validation", "test"):
         rows, again = load_split(tmp_path / "a", split), load_split(tmp_path / "b", split)
         assert rows == again
         assert [(r["prompt"], r["answer"], r["direction"]) for r in rows] == \

@@ -58,7 +58,7 @@ CURVE_COLUMNS = ["task", "objective", "seed", "step", "direction", "metric", "va
 
 
 def read_curves(paths: list[str | Path], identities: list[dict]) -> pd.DataFrame:
-    """Held-out accuracy during training, from each run's metrics.jsonl (rows ``{"step": ..,
+    """Validation-split accuracy during training, from each run's metrics.jsonl (rows ``{"step": ..,
     "<direction>_<metric>": ..}``), as a long table: task, objective, seed, step, direction, metric,
     value (percent). ``identities[i]`` (task, objective, seed) names the run of ``paths[i]``."""
     if len(paths) != len(identities):
@@ -134,7 +134,7 @@ def markdown_report(table: pd.DataFrame, task: str, objective_order: list[str], 
     for a table with variant columns (``column_notes``: column -> what it means), the layout of
     :func:`variant_layout`. ``exact_match_note``: how exact match compares answers, if not by tokens."""
     seeds = sorted(table.seed.unique())
-    parts = [f"# {task}: accuracy (%) of greedy answers on held-out questions", ""]
+    parts = [f"# {task}: accuracy (%) of greedy answers on the test questions (scored once, after training)", ""]
     parts.append(f"Seeds: {', '.join(map(str, seeds))} ({'mean ± std' if len(seeds) > 1 else 'one seed'}).")
     if chance is not None:
         parts.append(f"Chance level of exact match (a random first step, then the right path): {chance:.1f}%.")

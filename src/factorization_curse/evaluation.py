@@ -186,14 +186,15 @@ def summarize(predictions: list[dict], positions: bool = False) -> dict[str, dic
 
 def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_path, predictions_path, log=print,
                    device: str = "auto", precision: str = "auto") -> dict:
-    """Score a trained model on every held-out question; write eval.json and predictions.jsonl."""
+    """Score a trained model once on every test question (the validation split served the learning
+    curves and every choice of settings); write eval.json and predictions.jsonl."""
     from .training import atomic_write_text, autocast, autocast_dtype, load_model, resolve_device  # (imports us)
 
     device = resolve_device(device)
     model, _ = load_model(model_path, device)
     tokenizer = data_io.load_tokenizer(data_dir)
     test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer).to(device)
-    log(f"evaluating {identity['objective']} on {len(test)} held-out questions")
+    log(f"evaluating {identity['objective']} on {len(test)} test questions")
     started = time.perf_counter()
     with autocast(autocast_dtype(precision, device), device):
         predictions = predict(model, test, objective.spec.decoding)
@@ -209,7 +210,7 @@ def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_p
         log(f"{direction}: exact match {values['exact_match']:.1f}%, token accuracy {values['token_accuracy']:.1f}%{extra} "
             f"({values['count']} questions)")
     log(f"{len(predictions)} answers in {seconds:.1f} s ({len(predictions) / max(seconds, 1e-9):.0f} answers/s) on {device}")
-    result = {**identity, "metrics": metrics, "seconds": round(seconds, 2), "device": str(device)}
+    result = {**identity, "split": "test", "metrics": metrics, "seconds": round(seconds, 2), "device": str(device)}
     if task.answer_normaliser is not None:
         result["exact_match_normalisation"] = normaliser_description(task.answer_normaliser)
     atomic_write_text(Path(evaluation_path), json.dumps(result, indent=1))

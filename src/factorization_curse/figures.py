@@ -62,7 +62,7 @@ def figure_specs(settings: dict, task_objectives: dict[str, list[str]], seeds: l
     if task_objectives:
         specs.append({
             "id": "overview", "kind": "overview", "file": FILES["overview"], "tasks": list(task_objectives),
-            "caption": "Exact match (%) of greedy answers to held-out forward (solid bars) and backward (hatched bars) "
+            "caption": "Exact match (%) of greedy answers to test forward (solid bars) and backward (hatched bars) "
                        "questions for every task and objective, with the paper's numbers as black ticks and the star "
                        "graph's chance level as a dashed line.",
         })
@@ -73,7 +73,7 @@ def figure_specs(settings: dict, task_objectives: dict[str, list[str]], seeds: l
         specs.append({
             "id": "figure4a", "kind": "learning_curves", "file": FILES["learning_curves"], "task": task,
             "objectives": objectives, "observe": "dominance", "leader": objectives[-1], "others": objectives[:-1],
-            "caption": f"Held-out exact match (%) over training steps on the {task} task for {_words(objectives)}, "
+            "caption": f"Validation exact match (%) over training steps on the {task} task for {_words(objectives)}, "
                        "forward and backward questions (mean over seeds; shaded: range over seeds when several).",
         })
     pca = settings.get("entity_pca") or {}
@@ -102,7 +102,7 @@ def figure_specs(settings: dict, task_objectives: dict[str, list[str]], seeds: l
         specs.append({
             "id": "figure7", "kind": "delayed_generalisation", "file": FILES["delayed_generalisation"],
             "tasks": tasks, "objectives": objectives, "observe": "delay",
-            "caption": f"Held-out forward (solid) and backward (dashed) exact match (%) over training steps for "
+            "caption": f"Validation forward (solid) and backward (dashed) exact match (%) over training steps for "
                        f"{_words(objectives)} on {_words(tasks)}: backward retrieval generalises later than forward.",
         })
     return specs

@@ -180,7 +180,7 @@ def _score(predictions: list[dict], tokenizer, normaliser: Callable[[str], str] 
 def finetune_lora(data_dir: str | Path, settings: LoraSettings, train_config: TrainConfig, adapter_dir: str | Path,
                   metrics_path: str | Path, run_info_path: str | Path, task: str, log: Callable[[str], None] = print) -> list[dict]:
     """Fine-tune LoRA adapters on the dataset's training texts; write the adapters (``peft``'s
-    ``save_pretrained``), the learning curve (held-out accuracy every ``eval_every`` steps, as
+    ``save_pretrained``), the learning curve (validation accuracy every ``eval_every`` steps, as
     :func:`training.train_model` writes it) and the run's metadata."""
     from .tasks import TASKS  # (imports evaluation, which this module imports too)
 
@@ -189,9 +189,9 @@ def finetune_lora(data_dir: str | Path, settings: LoraSettings, train_config: Tr
     torch.manual_seed(cfg.seed)
     tokenizer = load_tokenizer(settings.checkpoint)
     train = encode_rows(data_io.load_split(data_dir, "train"), tokenizer)
-    test = encode_rows(data_io.load_split(data_dir, "test"), tokenizer, eos=False)
+    validation = encode_rows(data_io.load_split(data_dir, "validation"), tokenizer, eos=False)  # learning curves
     generator = torch.Generator().manual_seed(cfg.seed)
-    subset = [test[i] for i in torch.randperm(len(test), generator=generator)[: cfg.eval_max_examples].tolist()]
+    subset = [validation[i] for i in torch.randperm(len(validation), generator=generator)[: cfg.eval_max_examples].tolist()]
     model = with_adapters(load_model(settings.checkpoint, device, cfg.precision), settings)
     model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -257,7 +257,7 @@ def evaluate_lora(data_dir: str | Path, settings: LoraSettings, adapter_dir: str
     tokenizer = load_tokenizer(settings.checkpoint)
     model = peft.PeftModel.from_pretrained(load_model(settings.checkpoint, device, precision), str(adapter_dir))
     test = encode_rows(data_io.load_split(data_dir, "test"), tokenizer, eos=False)
-    log(f"evaluating {identity['objective']} on {len(test)} held-out questions")
+    log(f"evaluating {identity['objective']} on {len(test)} test questions")
     started = time.perf_counter()
     predictions = predict(model, tokenizer, test)
     task = TASKS[identity["task"]]

@@ -28,6 +28,7 @@ from torch import nn
 from .vocabulary import MASK_ID, PAD_ID
 
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder")
+BOS_POSITIONS = ("sink", "ordinary")
 
 
 @dataclass
@@ -40,10 +41,15 @@ class ModelConfig:
     d_ff: int = 0  # MLP width; 0 means 4 * d_model
     dropout: float = 0.0  # the paper trains without dropout
     rope_base: float = 10000.0
+    # "sink": the BOS key carries no position (see the module docstring); "ordinary": BOS is rotated
+    # like every other token (position 0). The paper does not say; the report's notes give the ablation.
+    bos_position: str = "sink"
 
     def __post_init__(self):
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {self.architecture!r}; choose one of {ARCHITECTURES}")
+        if self.bos_position not in BOS_POSITIONS:
+            raise ValueError(f"bos_position={self.bos_position!r}: choose one of {BOS_POSITIONS}")
         if self.d_model % self.n_head or (self.d_model // self.n_head) % 2:
             raise ValueError(f"d_model={self.d_model} must split into n_head={self.n_head} heads of even width")
 
@@ -66,14 +72,15 @@ def attention(q, k, v, mask=None, is_causal=False, dropout_p=0.0):
 class Rotary(nn.Module):
     """Rotary position embedding, applied to queries and keys of shape [B, H, T, Dh]."""
 
-    def __init__(self, head_dim: int, base: float):
+    def __init__(self, head_dim: int, base: float, bos_sink: bool = True):
         super().__init__()
+        self.bos_sink = bos_sink
         self.register_buffer("inv_freq", base ** (-torch.arange(0, head_dim, 2).float() / head_dim), persistent=False)
 
     def keys(self, k: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """Rotated keys, with the BOS key (position 0) set to zero: a position-free sink."""
+        """Rotated keys; with ``bos_sink`` the BOS key (position 0) is set to zero: a position-free sink."""
         k = self(k, offset)
-        if offset:
+        if offset or not self.bos_sink:
             return k
         return torch.cat([torch.zeros_like(k[..., :1, :]), k[..., 1:, :]], dim=-2)
 
@@ -185,7 +192,7 @@ class Transformer(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        rotary = Rotary(cfg.d_model // cfg.n_head, cfg.rope_base)
+        rotary = Rotary(cfg.d_model // cfg.n_head, cfg.rope_base, bos_sink=cfg.bos_position == "sink")
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
         if cfg.architecture == "encoder-decoder":
             blocks = [Block(cfg, rotary) for _ in range(cfg.n_layer - 1)] + [KeyValueBlock(cfg, rotary)]

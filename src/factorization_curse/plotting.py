@@ -246,7 +246,7 @@ def _curve(ax, curve: pd.DataFrame, colour: str, linestyle: str = "-", label: st
 
 def plot_learning_curves(curves: pd.DataFrame, pdf_path: str | Path, objectives: list[str], title: str | None = None,
                          metric: str = "exact_match") -> None:
-    """Paper Figure 4a: held-out accuracy over training steps, one panel per direction, one line
+    """Paper Figure 4a: validation accuracy over training steps, one panel per direction, one line
     per objective (``curves``: :func:`aggregation.read_curves`)."""
     _theme()
     sub = curves[curves.metric == metric]
@@ -260,7 +260,7 @@ def plot_learning_curves(curves: pd.DataFrame, pdf_path: str | Path, objectives:
         ax.set_xlabel("training step")
         ax.set_ylim(-3, 103)
         ax.set_xlim(left=0)
-    axes[0][0].set_ylabel(f"held-out {metric.replace('_', ' ')} (%)")
+    axes[0][0].set_ylabel(f"validation {metric.replace('_', ' ')} (%)")
     axes[0][-1].legend(title="objective", fontsize=7, title_fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5),
                        frameon=False)
     if title:
@@ -271,7 +271,7 @@ def plot_learning_curves(curves: pd.DataFrame, pdf_path: str | Path, objectives:
 
 def plot_delayed_generalisation(curves: pd.DataFrame, pdf_path: str | Path, tasks: list[str], objectives: list[str],
                                 title: str | None = None, metric: str = "exact_match") -> None:
-    """Paper Figure 7: forward (solid) and backward (dashed) held-out accuracy over training steps,
+    """Paper Figure 7: forward (solid) and backward (dashed) validation accuracy over training steps,
     one panel per task, one colour per objective."""
     _theme()
     sub = curves[curves.metric == metric]
@@ -290,7 +290,7 @@ def plot_delayed_generalisation(curves: pd.DataFrame, pdf_path: str | Path, task
         ax.set_xlabel("training step")
         ax.set_ylim(-3, 103)
         ax.set_xlim(left=0)
-    axes[0][0].set_ylabel(f"held-out {metric.replace('_', ' ')} (%)")
+    axes[0][0].set_ylabel(f"validation {metric.replace('_', ' ')} (%)")
     present = _present(objectives, sub.objective)
     handles = [Line2D([], [], color=objective_colour(o), linewidth=1.3, label=o) for o in present]
     handles += [Line2D([], [], color="0.3", linestyle=s, linewidth=1.3, label=d) for d, s in DIRECTION_STYLES.items()]

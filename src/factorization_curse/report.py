@@ -462,7 +462,7 @@ def runs_markdown(runs: pd.DataFrame) -> str:
 
 
 def curve_observations(curves: pd.DataFrame, metric: str = "exact_match") -> pd.DataFrame:
-    """Per (task, objective, direction), from the mean over seeds of held-out accuracy during
+    """Per (task, objective, direction), from the mean over seeds of validation accuracy during
     training: the final value, the first step reaching 90% of it, and the gain over the last
     quarter of training (still rising if positive)."""
     sub = curves[curves.metric == metric]
@@ -607,6 +607,14 @@ def write_report(
     lines += ["", "## What was not run", ""] + (not_run or ["- Nothing: every task and objective the paper reports ran."])
     lines += ["", "Sizes differ from the paper's: each task's section below gives its data settings here and in the "
               "paper; [Runs](#runs-time-and-hardware) gives model sizes, steps, time and hardware."]
+
+    lines += ["", "## Which questions each number comes from", "",
+              "- Every table cell, verdict and Table 4 symbol: the **test** split, scored once after training.",
+              "- Learning curves (Figures 4a and 7, the curve observations) and every choice of settings: the "
+              "**validation** split, held-out questions of other facts than test's (at least 50 per direction "
+              "where a task has that many; `tasks.split_validation`).",
+              "- Entity PCA (Figures 4b, 4c): entities of training statements; \"held-out\" marks facts whose "
+              "questions were not trained on (validation or test)."]
 
     lines += ["", "## How cells are judged", "",
               f"- **reproduced**: the measured mean over seeds is within **{tolerance:g} percentage points** of the "

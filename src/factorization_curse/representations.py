@@ -104,7 +104,8 @@ def entity_pca(data_dir: str | Path, model_path: str | Path, decoding: str, csv_
 
     model, _ = load_model(model_path, device)
     tokenizer = data_io.load_tokenizer(data_dir)
-    test_facts = {int(r["entity"]) for r in data_io.load_split(data_dir, "test")}
+    # held-out facts: those whose questions were not trained on (validation and test)
+    test_facts = {int(r["entity"]) for split in ("validation", "test") for r in data_io.load_split(data_dir, split)}
     meta, vectors = entity_representations(model, data_io.load_split(data_dir, "train"), tokenizer, decoding, test_facts)
     coords, ratio = principal_components(vectors, 2)
     table = meta.assign(pc1=coords[:, 0], pc2=coords[:, 1], pc1_variance=ratio[0], pc2_variance=ratio[1])

@@ -40,8 +40,8 @@ class TrainConfig:
     lr_schedule: str = "cosine"  # "cosine" (decay to min_lr_fraction) or "constant"
     min_lr_fraction: float = 0.1
     grad_clip: float = 1.0
-    eval_every: int = 250  # steps between held-out evaluations logged to metrics.jsonl
-    eval_max_examples: int = 1000  # held-out questions per evaluation during training (per run)
+    eval_every: int = 250  # steps between validation-split evaluations logged to metrics.jsonl
+    eval_max_examples: int = 1000  # validation questions per evaluation during training (per run)
     checkpoint_every: int = 500
     log_every: int = 100
     seed: int = 0
@@ -248,9 +248,10 @@ def train_model(
 
     tokenizer = data_io.load_tokenizer(data_dir)
     train = data_io.encode_examples(data_io.load_split(data_dir, "train"), tokenizer).to(device)
-    test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer)
-    eval_pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))[: cfg.eval_max_examples]
-    test_subset = test.select(eval_pick).to(device)
+    # learning curves read the validation split; the test split is scored once, by evaluate_model
+    validation = data_io.encode_examples(data_io.load_split(data_dir, "validation"), tokenizer)
+    eval_pick = torch.randperm(len(validation), generator=torch.Generator().manual_seed(cfg.seed))[: cfg.eval_max_examples]
+    validation_subset = validation.select(eval_pick).to(device)
 
     mcfg = ModelConfig(vocab_size=len(tokenizer), **model_config)
     objective.check_architecture(mcfg.architecture)
@@ -311,7 +312,7 @@ def train_model(
                 log(f"step {step}/{cfg.steps} loss {window_loss / window_steps:.4f} lr {scheduler.get_last_lr()[0]:.2e} {rate:.1f} steps/s")
             if (step % cfg.eval_every == 0 or step == cfg.steps) and processes.main:
                 with autocast(precision, device):
-                    summary = summarize(predict(model, test_subset, objective.spec.decoding))
+                    summary = summarize(predict(model, validation_subset, objective.spec.decoding))
                 row = {"step": step, "loss": float(window_loss) / max(window_steps, 1)}
                 for direction, values in summary.items():
                     for name in ("exact_match", "token_accuracy", "incorrect_inference"):

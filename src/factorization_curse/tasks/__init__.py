@@ -98,10 +98,46 @@ def trained_query_facts(rng, count: int, fraction: float) -> set[int]:
 @dataclass
 class TaskData:
     train: list[Example]
-    test: list[Example]
+    test: list[Example]  # a generator's held-out questions; make_dataset moves some to `validation`
     vocabulary: list[str] = field(default_factory=list)  # symbolic tasks: every token
     tokenizer: object | None = None  # text tasks: a tokenizer trained on the training text
     files: dict[str, str] = field(default_factory=dict)  # further files for the dataset folder: name -> text
+    validation: list[Example] = field(default_factory=list)  # held-out questions for choices, never test
+
+
+# The validation split: held-out questions of the same kind as test, of other facts than test's, for
+# learning curves and every choice of settings; test is scored once, at the end of training.
+VALIDATION_FRACTION = 0.1  # of each direction's held-out questions ...
+VALIDATION_MINIMUM = 50  # ... but at least this many per direction ...
+# ... and never more than half of a direction's held-out questions, so test keeps the larger share.
+
+
+def split_validation(held_out: list[Example], seed: int) -> tuple[list[Example], list[Example]]:
+    """(validation, test) from a task's held-out questions, by whole facts (``Example.entity``), so
+    no fact has questions on both sides: per direction, ``max(VALIDATION_FRACTION * n,
+    VALIDATION_MINIMUM)`` questions, at most ``n // 2``. Deterministic in ``seed``."""
+    import math
+    import random
+
+    by_direction: dict[str, int] = {}
+    for e in held_out:
+        by_direction[e.direction] = by_direction.get(e.direction, 0) + 1
+    wanted = {d: min(max(math.ceil(VALIDATION_FRACTION * n), VALIDATION_MINIMUM), n // 2) for d, n in by_direction.items()}
+    facts: dict[int, list[Example]] = {}
+    for e in held_out:
+        facts.setdefault(e.entity, []).append(e)
+    order = sorted(facts)
+    random.Random(f"validation-{seed}").shuffle(order)
+    chosen, have = set(), dict.fromkeys(wanted, 0)
+    for fact in order:
+        if all(have[d] >= wanted[d] for d in wanted):
+            break
+        directions = [e.direction for e in facts[fact]]
+        if any(have[d] < wanted[d] for d in directions):
+            chosen.add(fact)
+            for d in directions:
+                have[d] += 1
+    return [e for e in held_out if e.entity in chosen], [e for e in held_out if e.entity not in chosen]
 
 
 @dataclass(frozen=True)
@@ -159,7 +195,9 @@ def check_no_leak(data: TaskData) -> None:
 
 
 def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -> TaskData:
-    """Generate a task's data and write train/test Parquet files and the vocabulary to ``out_dir``.
+    """Generate a task's data and write train/validation/test Parquet files and the vocabulary to
+    ``out_dir``; the generator's held-out questions are split into validation and test
+    (:func:`split_validation`).
 
     The files are written to a temporary sibling directory first and renamed into place, so a
     crash never leaves a half-written dataset behind.
@@ -173,13 +211,14 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
     config = task.config_class(**params)
     data = task.generate(config, seed)
     check_no_leak(data)
+    data.validation, data.test = split_validation(data.test, seed)
 
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    for split in ("train", "test"):
+    for split in ("train", "validation", "test"):
         rows = [dataclasses.asdict(e) for e in getattr(data, split)]
         datasets.Dataset.from_list(rows).to_parquet(str(tmp / f"{split}.parquet"))
     (data.tokenizer or SymbolicTokenizer(data.vocabulary)).save(tmp / "vocab.json")
@@ -190,6 +229,7 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
         "seed": seed,
         "config": dataclasses.asdict(config),
         "num_train": len(data.train),
+        "num_validation": len(data.validation),
         "num_test": len(data.test),
     }
     if task.chance is not None:
