@@ -109,3 +109,20 @@ def test_sigterm_saves_a_checkpoint_and_the_rerun_finishes_identically(dataset, 
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
     assert _train(dataset, tmp_path / "b") == straight
     assert _same_weights(tmp_path / "a" / "model.pt", tmp_path / "b" / "model.pt")
+
+
+def test_bos_position_sink_removes_the_bos_keys_position_and_bad_values_are_refused():
+    with pytest.raises(ValueError, match="bos_position"):
+        ModelConfig(vocab_size=20, bos_position="first")
+    tokens, lengths = make_batch([8, 8])
+    rank = torch.arange(8).expand(2, 8)
+    outputs = {}
+    for position in ("sink", "ordinary"):
+        torch.manual_seed(0)
+        model = Transformer(ModelConfig(vocab_size=20, architecture="encoder", n_layer=1, n_head=2, d_model=16,
+                                        bos_position=position))
+        k = torch.randn(1, 2, 8, 8)
+        first_key = model.blocks[0].rotary.keys(k)[..., 0, :]
+        assert (first_key.abs().sum() == 0) == (position == "sink")
+        outputs[position] = model(tokens, rank)
+    assert not torch.allclose(outputs["sink"], outputs["ordinary"])

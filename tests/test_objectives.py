@@ -231,11 +231,14 @@ def test_plm_and_mlm_u_optimise_the_same_bound_for_d2():
     assert torch.allclose(plm_loss, bound.mean(), atol=1e-9)
 
 
-def test_encoder_decoder_is_translation_invariant():
+@pytest.mark.parametrize("bos_position", ["sink", "ordinary"])
+def test_encoder_decoder_is_translation_invariant_only_with_a_position_free_bos(bos_position):
     """With relative positions and a position-free BOS, moving the context one slot to the right
-    (behind a hidden token nobody attends to) leaves the prediction unchanged."""
+    (behind a hidden token nobody attends to) leaves the prediction unchanged; an ordinary BOS at
+    position 0 is an absolute anchor, so the prediction changes."""
     torch.manual_seed(0)
-    model = Transformer(ModelConfig(vocab_size=20, architecture="encoder-decoder", n_layer=2, n_head=2, d_model=16)).eval()
+    model = Transformer(ModelConfig(vocab_size=20, architecture="encoder-decoder", n_layer=2, n_head=2, d_model=16,
+                                    bos_position=bos_position)).eval()
     a = model(torch.tensor([[BOS_ID, 7, 8, 9]]), torch.tensor([[-1, 0, 0, 1]]))[0, 3]
     b = model(torch.tensor([[BOS_ID, 5, 7, 8, 9]]), torch.tensor([[-1, 1, 0, 0, 1]]))[0, 4]
-    assert torch.allclose(a, b, atol=1e-5)
+    assert torch.allclose(a, b, atol=1e-5) == (bos_position == "sink")
