@@ -126,7 +126,8 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
     p = preset(config)
     entry = config["objectives"][objective_id]
     architecture = entry["architecture"]
-    model = _merge(p["model"], p.get("model_by_architecture", {}).get(architecture), p.get("model_by_task", {}).get(task))
+    model = _merge(p["model"], p.get("model_by_architecture", {}).get(architecture), p.get("model_by_task", {}).get(task),
+                   entry.get("model"))
     model["architecture"] = architecture
     training = _merge(
         p["training"],
@@ -134,7 +135,8 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
         p.get("training_by_objective", {}).get(objective_id),
         sweep_of(config, dataset).get("training"),
     )
-    return {"objective": dict(entry), "model": model, "training": training}
+    objective = {k: v for k, v in entry.items() if k != "model"}  # the model settings are under "model"
+    return {"objective": objective, "model": model, "training": training}
 
 
 # What a training job asks the cluster for when the preset says nothing: no GPU, 4 GB, one hour.

@@ -242,6 +242,7 @@ class Objective:
         entry = dict(entry)
         kind = entry.pop("kind")
         entry.pop("architecture", None)
+        entry.pop("model", None)  # model settings of the objective's runs (config.run_settings)
         if kind not in OBJECTIVE_KINDS:
             raise ValueError(f"objective {objective_id!r}: unknown kind {kind!r}; known: {', '.join(OBJECTIVE_KINDS)}")
         allowed = set(OBJECTIVE_KINDS[kind].params)
