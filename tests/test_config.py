@@ -82,8 +82,16 @@ def test_cross_checks_name_the_key_and_the_fix(config, edit, message):
 def test_objectives_by_task_replace_run_objectives(config):
     from factorization_curse.config import task_objectives
 
-    assert task_objectives(config, "retrieval") == config["run_objectives"]
+    assert task_objectives(config, "bios") == config["run_objectives"]
+    assert task_objectives(config, "retrieval") == config["objectives_by_task"]["retrieval"]
     assert "ar-rev-ent" in task_objectives(config, "relationship") and "ar-rev-ent" not in config["run_objectives"]
+
+
+def test_an_objectives_model_settings_apply_over_the_presets(config):
+    s = run_settings(config, "retrieval", "mlm-u-sink")
+    assert s["model"]["bos_position"] == "sink" and s["model"]["architecture"] == "encoder-decoder"
+    assert "model" not in s["objective"]
+    assert run_settings(config, "retrieval", "mlm-u")["model"]["bos_position"] == "ordinary"
 
 
 def test_run_settings_merge_overrides(config):

@@ -104,7 +104,7 @@ def test_sigterm_saves_a_checkpoint_and_the_rerun_finishes_identically(dataset, 
     with pytest.raises(TrainingInterrupted) as interrupted:
         _train(dataset, tmp_path / "b", log=log)
     assert interrupted.value.step == 4 and interrupted.value.exit_code != 0
-    state = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
+    state = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
     assert state["step"] == 4
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
     assert _train(dataset, tmp_path / "b") == straight

@@ -133,5 +133,5 @@ def test_sigterm_exits_75_and_the_profiles_retries_continue_the_run(tmp_path):
     log = (tmp_path / "results" / "micro" / "logs" / "train_model" / "retrieval" / "ar" / "seed0.log").read_text()
     resumed_at = int(log.split("resumed from ")[1].split(" at step ")[1].split()[0])
     assert 20 <= resumed_at < 600
-    assert torch.load(run / "model.pt", weights_only=False)["step"] == 600
+    assert torch.load(run / "model.pt", weights_only=True)["step"] == 600
     assert not (run / "checkpoint.pt").exists()

@@ -244,5 +244,5 @@ def test_preempted_training_job_continues_on_slurm(cluster, gpu_run):
     assert "resumed from" in log, log
     resumed_at = int(log.split("resumed from ")[1].split(" at step ")[1].split()[0])
     assert 0 < resumed_at < 600
-    assert torch.load(run / "model.pt", weights_only=False)["step"] == 600
+    assert torch.load(run / "model.pt", weights_only=True)["step"] == 600
     assert not (run / "checkpoint.pt").exists()

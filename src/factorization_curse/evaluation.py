@@ -188,10 +188,15 @@ def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_p
                    device: str = "auto", precision: str = "auto") -> dict:
     """Score a trained model once on every test question (the validation split served the learning
     curves and every choice of settings); write eval.json and predictions.jsonl."""
-    from .training import atomic_write_text, autocast, autocast_dtype, load_model, resolve_device  # (imports us)
+    from .training import atomic_write_text, autocast, autocast_dtype, dataset_fingerprint, load_model, resolve_device
 
     device = resolve_device(device)
-    model, _ = load_model(model_path, device)
+    model, saved = load_model(model_path, device)
+    trained_on, here = saved.get("dataset_fingerprint"), dataset_fingerprint(data_dir)
+    if trained_on != here:
+        raise ValueError(f"{model_path} was trained on another version of the dataset in {data_dir} (fingerprint "
+                         f"{str(trained_on)[:12]}, now {here[:12]}): retrain it, e.g. snakemake --cores all "
+                         f"--forcerun {model_path}")
     tokenizer = data_io.load_tokenizer(data_dir)
     test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer).to(device)
     log(f"evaluating {identity['objective']} on {len(test)} test questions")

@@ -7,6 +7,8 @@ restarted run continues from it. The rolling checkpoint is deleted once the fina
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import math
 import os
@@ -108,16 +110,58 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
-def atomic_save(obj, path: Path) -> None:
+def _atomic(write: Callable[[Path], None], path: Path) -> None:
+    """Write through ``<path>.tmp`` and rename: ``path`` is the old file or the whole new one. A failed
+    write (a full disk) removes the partial temporary file and says which file and why."""
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as error:
+        tmp.unlink(missing_ok=True)
+        no_space = getattr(error, "errno", None) == errno.ENOSPC or "No space left" in str(error)
+        if no_space:
+            raise OSError(errno.ENOSPC, f"no space left on device while writing {path}; free space and rerun "
+                                        "(what was saved before is intact)") from error
+        raise
+
+
+def atomic_save(obj, path: Path) -> None:
+    _atomic(lambda tmp: torch.save(obj, tmp), Path(path))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    _atomic(lambda tmp: tmp.write_text(text), Path(path))
+
+
+class UnreadableFileError(ValueError):
+    """A project file (model, checkpoint) that cannot be read as one: truncated, garbled, of another
+    kind, or holding more than tensors and plain data."""
+
+
+def load_state(path: str | Path, device="cpu", required: tuple[str, ...] = ()) -> dict:
+    """A model or checkpoint file written by this project, loaded with ``weights_only=True``: tensors
+    and plain Python data only, so a crafted file can never run code while it is read."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # zip-archive errors, UnpicklingError, EOFError, ...
+        raise UnreadableFileError(f"{path} is not a readable model or checkpoint of this project "
+                                  f"({type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''})") from error
+    missing = [key for key in required if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise UnreadableFileError(f"{path} lacks {', '.join(missing)}: not a file of this kind")
+    return state
+
+
+def dataset_fingerprint(data_dir: str | Path) -> str:
+    """SHA-256 of a dataset's content (every split's rows and the vocabulary): what a run was
+    trained on, recorded with its checkpoint and model, so that neither is ever used with another
+    dataset. Content, not bytes: an identical rebuild has the same fingerprint."""
+    digest = hashlib.sha256()
+    for split in ("train", "validation", "test"):
+        digest.update(json.dumps(data_io.load_split(data_dir, split), sort_keys=True, default=str).encode())
+    digest.update((Path(data_dir) / "vocab.json").read_bytes())
+    return digest.hexdigest()
 
 
 def write_metrics(path: Path, metrics: list[dict]) -> None:
@@ -210,11 +254,18 @@ class StopRequest:
 
 
 def load_model(path: str | Path, device="cpu") -> tuple[Transformer, dict]:
-    saved = torch.load(path, map_location=device, weights_only=False)
+    """A trained model and what was saved with it (identity, dataset fingerprint, step). Raises
+    :class:`UnreadableFileError` naming the file when it is not one."""
+    saved = load_state(path, device, required=("model", "model_config"))
     model = Transformer(ModelConfig(**saved["model_config"])).to(device)
     model.load_state_dict(saved["model"])
     model.eval()
     return model, saved
+
+
+# what a rolling checkpoint holds (train_model writes and reads it)
+CHECKPOINT_KEYS = ("identity", "model", "optimizer", "scheduler", "sampler", "draws", "torch_rng", "step", "metrics",
+                   "window")
 
 
 def train_model(
@@ -267,15 +318,25 @@ def train_model(
     # the objective's random choices (masks, orders): the sampler itself in one process; in several,
     # each its own stream, so that their slices of the batch get independent masks
     draws = torch.Generator(device=device).manual_seed(cfg.seed * 7919 + processes.rank) if processes.several else sampler
-    identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": asdict(cfg)}
+    identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": asdict(cfg),
+                "dataset_fingerprint": dataset_fingerprint(data_dir)}
 
     step, metrics = 0, []
     window_loss, window_steps = 0.0, 0  # training loss summed since the last log line
-    state = torch.load(checkpoint_path, map_location=device, weights_only=False) if checkpoint_path.exists() else None
+    checkpoint_path.with_name(checkpoint_path.name + ".tmp").unlink(missing_ok=True)  # a write that never finished
+    state = None
+    if checkpoint_path.exists():
+        try:
+            state = load_state(checkpoint_path, device, required=CHECKPOINT_KEYS)
+        except UnreadableFileError as error:
+            corrupt = checkpoint_path.with_name("checkpoint.corrupt.pt")
+            os.replace(checkpoint_path, corrupt)
+            log(f"{error}: kept as {corrupt}, starting afresh")
     if state is not None and state["identity"] != identity:
         stale = checkpoint_path.with_name("checkpoint.stale.pt")
         os.replace(checkpoint_path, stale)
-        log(f"{checkpoint_path} came from a run with another configuration: kept as {stale}, starting afresh")
+        changed = sorted(k for k in identity if state["identity"].get(k) != identity[k])
+        log(f"{checkpoint_path} came from a run with another {' and '.join(changed)}: kept as {stale}, starting afresh")
         state = None
     if state is not None:
         model.load_state_dict(state["model"])
