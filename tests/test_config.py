@@ -37,6 +37,15 @@ def test_shipped_config_is_valid_for_every_preset(config, preset, monkeypatch, t
         (lambda c: c["presets"]["tiny"]["training"].update(steps=-5), "steps"),
         (lambda c: c["presets"]["tiny"]["training"].update(stepz=5), "stepz"),
         (lambda c: c["presets"]["tiny"]["model"].update(n_layer=0), "n_layer"),
+        # unknown keys are refused at every level (typos were once silently ignored)
+        (lambda c: c.update(seed=[1, 2, 3]), "seed"),
+        (lambda c: c["presets"]["tiny"].update(trainig_by_task={}), "trainig_by_task"),
+        (lambda c: c["presets"]["tiny"]["data"]["retrieval"].update(num_pair=3), "num_pair"),
+        (lambda c: c["sweeps"]["retrieval_entity_length"].update(objective=["ar"]), "objective"),
+        # names that become paths stay inside results/
+        (lambda c: c.update(preset="../../../tmp/x"), "does not match"),
+        (lambda c: c["presets"].update({"../x": c["presets"]["tiny"]}), "does not match"),
+        (lambda c: c["sweeps"].update({"../../x": c["sweeps"]["retrieval_entity_length"]}), "does not match"),
     ],
 )
 def test_schema_rejects_bad_values(config, edit, message):
@@ -58,6 +67,8 @@ def test_schema_rejects_bad_values(config, edit, message):
         (lambda c: c["objectives_by_task"].update(stargraph=["ar", "ar-rev-ent"]),
          "ar-rev-ent.*task 'stargraph' marks no entities.*objectives_by_task"),
         (lambda c: c["objectives_by_task"].update(relationship=["ar", "arr"]), "objectives_by_task.relationship.*arr"),
+        (lambda c: c["presets"]["tiny"]["model"].update(n_head=3, d_model=32), "objective 'ar' on retrieval: the model .*impossible"),
+        (lambda c: c["objectives"]["mlm-u"].update(model={"d_model": 30}), "objective 'mlm-u' .*impossible"),
         (lambda c: c["presets"]["tiny"]["data"]["bios"].update(attributes=["birth_city"]), "bios.attributes must include birth_date"),
         (lambda c: c["presets"]["tiny"]["training_by_objective"].update({"mlm-99": {"lr": 1.0}})
          if "training_by_objective" in c["presets"]["tiny"] else c["presets"]["tiny"].update(

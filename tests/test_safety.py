@@ -117,3 +117,20 @@ def test_a_full_disk_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatc
     monkeypatch.undo()
     assert training.load_state(target)["step"] == 1
     assert not (tmp_path / "checkpoint.pt.tmp").exists()
+
+
+@pytest.mark.parametrize("name", ["train.parquet", "vocab.json", "info.json", "test.parquet"])
+@pytest.mark.parametrize("damage", ["garbled", "missing"])
+def test_a_broken_dataset_file_is_named_with_the_command_that_rebuilds_it(dataset, name, damage):
+    from factorization_curse.data import DatasetFileError, load_info, load_split, load_tokenizer
+
+    path = dataset / name
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes()[:40] + b"\x00garbage")
+    read = {"train.parquet": lambda: load_split(dataset, "train"), "test.parquet": lambda: load_split(dataset, "test"),
+            "vocab.json": lambda: load_tokenizer(dataset), "info.json": lambda: load_info(dataset)}[name]
+    with pytest.raises(DatasetFileError) as error:
+        read()
+    assert str(path) in str(error.value) and f"--forcerun {dataset}" in str(error.value)

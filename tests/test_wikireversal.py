@@ -200,7 +200,7 @@ def test_no_held_out_question_in_training(split_seeds):
 
 # --- reading GenWiki ------------------------------------------------------------------------------
 
-def test_shipped_sample_reads_through_datasets():
+def test_shipped_sample_reads_file_by_file():
     assert [p.relative_to(SAMPLE).as_posix() for p in genwiki_files(SAMPLE)] == ["train/full/part_1.json",
                                                                                 "train/full/part_2.json"]
     records = list(read_genwiki(SAMPLE))
@@ -351,3 +351,22 @@ def test_sample_generator_reproduces_the_shipped_files(tmp_path):
     runpy.run_path(str(copy_dir / "make_sample.py"), run_name="__main__")
     for part in ("part_1.json", "part_2.json"):
         assert (copy_dir / "train/full" / part).read_bytes() == (SAMPLE / "train/full" / part).read_bytes()
+
+
+@pytest.mark.parametrize("content,message", [
+    ("", r"part_2.json is empty"),
+    ('[{"text": "x", "entities": []', r"part_2.json is not valid JSON"),
+    (json.dumps([{"text": "x", "entities": []}]), r"part_2.json, record 0 lacks the field\(s\) \['graph'\]"),
+    (json.dumps([{"text": 3, "entities": [], "graph": []}]), r"part_2.json, record 0: `text` is a int"),
+    (json.dumps([{"text": "x", "entities": [], "graph": [["a", "b"]]}]), r"record 0: `graph` must be a list"),
+    (json.dumps([{"text": "x", "entities": "ab", "graph": []}]), r"record 0: `entities` must be a list"),
+    (json.dumps({"text": "x"}), r"part_2.json, record 0 lacks the field\(s\) \[.entities., .graph.\]"),  # JSON lines
+])
+def test_a_broken_genwiki_file_or_record_is_named_and_never_shrinks_the_dataset(tmp_path, content, message):
+    folder = tmp_path / "train" / "full"
+    folder.mkdir(parents=True)
+    for part in genwiki_files(SAMPLE):
+        (folder / part.name).write_text(part.read_text())
+    (folder / "part_2.json").write_text(content)  # the second of the sample's two parts, broken
+    with pytest.raises(ValueError, match=message):
+        make_wikireversal(WikiReversalConfig(genwiki_dir=str(tmp_path), min_relation_count=20), 0)

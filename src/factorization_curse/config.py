@@ -301,3 +301,21 @@ def check_config(config: dict) -> None:
         for task in p.get("resources_by_task", {}):
             if task not in TASKS:
                 raise ConfigError(f"presets.{pname}.resources_by_task.{task}: unknown task; known: {', '.join(TASKS)}")
+    _check_models(config)
+
+
+def _check_models(config: dict) -> None:
+    """Build the model config of every run the preset plans (tasks and sweeps), so that an impossible
+    model (e.g. n_head 3 with d_model 32) fails here, before any dataset is built."""
+    from .model import ModelConfig
+
+    runs = [(task, o) for task in config["tasks"] for o in task_objectives(config, task) if o in config["objectives"]]
+    runs += [(sweep_dataset(name, sweep["values"][0]), o) for name, sweep in config.get("sweeps", {}).items()
+             for o in sweep["objectives"]]
+    for dataset, objective_id in runs:
+        model = run_settings(config, dataset, objective_id)["model"]
+        try:
+            ModelConfig(vocab_size=64, **model)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"preset {config['preset']!r}, objective {objective_id!r} on {dataset}: the model "
+                              f"{model} is impossible: {e}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -91,8 +92,28 @@ def encode_examples(rows: list[dict], tokenizer) -> EncodedSplit:
     )
 
 
+class DatasetFileError(ValueError):
+    """A dataset file that is missing or cannot be read; the message names it and the rebuild command."""
+
+
+def rebuild_hint(data_dir: str | Path) -> str:
+    return (f"rebuild the dataset with `snakemake --cores all --forcerun {data_dir}` (a plain rerun does not "
+            "rebuild a folder that exists), or delete the folder and rerun")
+
+
+def _read(data_dir: str | Path, name: str, read: Callable[[Path], object]):
+    path = Path(data_dir) / name
+    if not path.exists():
+        raise DatasetFileError(f"{path} is missing; {rebuild_hint(data_dir)}")
+    try:
+        return read(path)
+    except Exception as error:  # a truncated Parquet file, malformed JSON, a garbled vocabulary ...
+        raise DatasetFileError(f"{path} cannot be read ({type(error).__name__}: {str(error)[:200]}); "
+                               f"{rebuild_hint(data_dir)}") from error
+
+
 def load_tokenizer(data_dir: str | Path):
-    return load_tokenizer_file(Path(data_dir) / "vocab.json")
+    return _read(data_dir, "vocab.json", load_tokenizer_file)
 
 
 def load_split(data_dir: str | Path, split: str) -> list[dict]:
@@ -100,12 +121,8 @@ def load_split(data_dir: str | Path, split: str) -> list[dict]:
     import datasets
 
     datasets.disable_progress_bars()  # per-call bars clutter the job logs
-
-    path = Path(data_dir) / f"{split}.parquet"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; regenerate the dataset (rule make_dataset)")
-    return datasets.Dataset.from_parquet(str(path)).to_list()
+    return _read(data_dir, f"{split}.parquet", lambda path: datasets.Dataset.from_parquet(str(path)).to_list())
 
 
 def load_info(data_dir: str | Path) -> dict:
-    return json.loads((Path(data_dir) / "info.json").read_text())
+    return _read(data_dir, "info.json", lambda path: json.loads(path.read_text()))

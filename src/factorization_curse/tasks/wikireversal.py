@@ -38,7 +38,7 @@ import csv
 import io
 import random
 import re
-import tempfile
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,31 +210,65 @@ def check_genwiki(config: WikiReversalConfig) -> None:
     raise GenWikiNotFound(f"WikiReversal: the GenWiki files in {config.genwiki_dir!r} hold no records. {GENWIKI_HELP}")
 
 
-def read_genwiki(directory: str | Path, subset: str = "full", max_passages: int = 0) -> Iterator[dict]:
-    """GenWiki records (``text``, ``entities``, ``graph``) in file order, read with ``datasets``'
-    JSON loader (files holding a JSON list of records, as released, or JSON lines). The loader's
-    Arrow cache lives in a temporary folder, removed once the records are read."""
-    import datasets
-
-    files = genwiki_files(directory, subset)
-    datasets.disable_progress_bars()
-    with tempfile.TemporaryDirectory(prefix="genwiki-cache-") as cache:
+def _file_records(path: Path) -> list:
+    """The records of one GenWiki file: a JSON list (as released) or JSON lines. Raises ValueError
+    naming the file (and the line) when it is empty or not JSON."""
+    text = path.read_text(encoding="utf-8")
+    if not text.strip():
+        raise ValueError(f"WikiReversal: {path} is empty; restore it from the GenWiki release or remove it")
+    if text.lstrip().startswith("["):
         try:
-            records = datasets.load_dataset("json", data_files=[str(f) for f in files], split="train", cache_dir=cache)
-        except ValueError as e:
-            if "corresponds to no data" not in str(e):
-                raise
-            records = None
-        if records is None or len(records) == 0:
-            raise GenWikiNotFound(f"WikiReversal: the GenWiki files in {str(directory)!r} hold no records. {GENWIKI_HELP}")
-        missing = {"text", "entities", "graph"} - set(records.column_names)
-        if missing:
-            raise ValueError(f"WikiReversal: GenWiki records in {str(directory)!r} lack the field(s) {sorted(missing)}")
-        if max_passages:
-            records = records.select(range(min(max_passages, len(records))))
-        for batch in records.select_columns(["text", "entities", "graph"]).iter(batch_size=4096):
-            for text, entities, graph in zip(batch["text"], batch["entities"], batch["graph"]):
-                yield {"text": text, "entities": entities or [], "graph": graph or []}
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"WikiReversal: {path} is not valid JSON ({e.msg}, line {e.lineno} column {e.colno})") from None
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError(f"WikiReversal: {path} line {number} is not valid JSON ({e.msg})") from None
+    return records
+
+
+def check_record(record, where: str) -> dict:
+    """A GenWiki record with the fields Algorithm 1 reads, of the right types: ``text`` (string),
+    ``entities`` (list of strings), ``graph`` (list of [head, relation, tail] string triples).
+    Raises ValueError naming ``where`` (file and record number) and what is wrong."""
+    if not isinstance(record, dict):
+        raise ValueError(f"WikiReversal: {where} is a {type(record).__name__}, not a record (a JSON object)")
+    missing = [k for k in ("text", "entities", "graph") if k not in record]
+    if missing:
+        raise ValueError(f"WikiReversal: {where} lacks the field(s) {missing}")
+    text, entities, graph = record["text"], record["entities"] or [], record["graph"] or []
+    if not isinstance(text, str):
+        raise ValueError(f"WikiReversal: {where}: `text` is a {type(text).__name__}, not a string")
+    if not isinstance(entities, list) or not all(e is None or isinstance(e, str) for e in entities):
+        raise ValueError(f"WikiReversal: {where}: `entities` must be a list of strings")
+    if not isinstance(graph, list) or not all(isinstance(t, list) and len(t) == 3 and
+                                              all(x is None or isinstance(x, str) for x in t) for t in graph):
+        raise ValueError(f"WikiReversal: {where}: `graph` must be a list of [head, relation, tail] string triples")
+    return {"text": text, "entities": entities, "graph": graph}
+
+
+def read_genwiki(directory: str | Path, subset: str = "full", max_passages: int = 0) -> Iterator[dict]:
+    """GenWiki records (``text``, ``entities``, ``graph``) in file order, one file in memory at a time
+    (files holding a JSON list of records, as released, or JSON lines). Every record is checked
+    (:func:`check_record`): a broken file or record stops the build with its name, never silently
+    shrinks the dataset. No cache is written."""
+    files = genwiki_files(directory, subset)
+    count = 0
+    for path in files:
+        records = _file_records(path)
+        if not isinstance(records, list):
+            raise ValueError(f"WikiReversal: {path} holds a JSON {type(records).__name__}, not a list of records")
+        for number, record in enumerate(records):
+            if max_passages and count >= max_passages:
+                return
+            yield check_record(record, f"{path}, record {number}")
+            count += 1
+    if count == 0:
+        raise GenWikiNotFound(f"WikiReversal: the GenWiki files in {str(directory)!r} hold no records. {GENWIKI_HELP}")
 
 
 # --- Algorithm 1 and the filters of Appendix E.1 ----------------------------------------------------
