@@ -135,3 +135,40 @@ def test_sigterm_exits_75_and_the_profiles_retries_continue_the_run(tmp_path):
     assert 20 <= resumed_at < 600
     assert torch.load(run / "model.pt", weights_only=True)["step"] == 600
     assert not (run / "checkpoint.pt").exists()
+
+
+@pytest.mark.slow
+def test_kill_9_of_snakemake_itself_then_rerun_incomplete_loses_nothing(tmp_path):
+    """The whole snakemake process group SIGKILLed mid-training (a lost login node): the rerun with
+    --rerun-incomplete keeps the dataset, continues the training from its rolling checkpoint and
+    finishes the run."""
+    override = tmp_path / "long.yaml"
+    override.write_text(
+        "preset: micro\ntasks: [retrieval]\nrun_objectives: [ar]\npresets:\n  micro:\n"
+        "    training: {steps: 600, eval_every: 300, checkpoint_every: 20, log_every: 100}\n"
+    )
+    run = tmp_path / "results" / "micro" / "runs" / "retrieval" / "ar" / "seed0"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "1",
+           f"{run.relative_to(tmp_path)}/eval.json", "--configfile", str(override)]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (run / "checkpoint.pt").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("training never wrote a checkpoint:\n" + process.communicate()[0][-5000:])
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+    data = tmp_path / "results" / "micro" / "data" / "retrieval"
+    built = {p.name: p.stat().st_mtime_ns for p in data.iterdir()}
+    # a killed snakemake leaves its lock: --unlock (README, "If a run was interrupted"), then rerun
+    unlock = subprocess.run(cmd + ["--unlock"], capture_output=True, text=True, timeout=120)
+    assert unlock.returncode == 0, unlock.stderr[-3000:]
+    rerun = subprocess.run(cmd + ["--rerun-incomplete"], capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-5000:]
+    assert {p.name: p.stat().st_mtime_ns for p in data.iterdir()} == built  # the dataset was kept
+    log = (tmp_path / "results" / "micro" / "logs" / "train_model" / "retrieval" / "ar" / "seed0.log").read_text()
+    assert "resumed from" in log and int(log.split("resumed from ")[1].split(" at step ")[1].split()[0]) >= 20
+    assert torch.load(run / "model.pt", weights_only=True)["step"] == 600
+    assert json.loads((run / "eval.json").read_text())["split"] == "test"

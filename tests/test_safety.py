@@ -134,3 +134,19 @@ def test_a_broken_dataset_file_is_named_with_the_command_that_rebuilds_it(datase
     with pytest.raises(DatasetFileError) as error:
         read()
     assert str(path) in str(error.value) and f"--forcerun {dataset}" in str(error.value)
+
+
+def test_bf16_training_resumes_bitwise(dataset, tmp_path):
+    def run(directory, stop_after=None):
+        directory.mkdir(exist_ok=True)
+        cfg = TrainConfig(steps=12, batch_size=8, lr=3e-3, eval_every=6, checkpoint_every=3, log_every=6, seed=5,
+                          precision="bf16")
+        return train_model(dataset, OBJECTIVE, MODEL, cfg, directory / "model.pt", directory / "metrics.jsonl",
+                           directory / "run.json", log=lambda s: None, stop_after=stop_after)
+
+    straight = run(tmp_path / "straight")
+    run(tmp_path / "resumed", stop_after=7)
+    assert run(tmp_path / "resumed") == straight
+    assert json.loads((tmp_path / "straight" / "run.json").read_text())["precision"] == "bfloat16"
+    assert all(torch.equal(a, b) for a, b in zip(_weights(tmp_path / "straight" / "model.pt"),
+                                                 _weights(tmp_path / "resumed" / "model.pt")))
