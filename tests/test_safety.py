@@ -150,3 +150,16 @@ def test_bf16_training_resumes_bitwise(dataset, tmp_path):
     assert json.loads((tmp_path / "straight" / "run.json").read_text())["precision"] == "bfloat16"
     assert all(torch.equal(a, b) for a, b in zip(_weights(tmp_path / "straight" / "model.pt"),
                                                  _weights(tmp_path / "resumed" / "model.pt")))
+
+
+def test_a_changed_logging_cadence_resumes_the_checkpoint(dataset, tmp_path):
+    def run(stop_after=None, **cadence):
+        cfg = TrainConfig(steps=12, batch_size=8, lr=3e-3, seed=5, **{"eval_every": 4, "checkpoint_every": 3,
+                                                                        "log_every": 4, **cadence})
+        messages = []
+        train_model(dataset, OBJECTIVE, MODEL, cfg, tmp_path / "model.pt", tmp_path / "metrics.jsonl",
+                    tmp_path / "run.json", log=messages.append, stop_after=stop_after)
+        return messages
+
+    run(stop_after=7)
+    assert any(m.startswith("resumed from") and "at step 6" in m for m in run(log_every=2, eval_every=6))

@@ -1,5 +1,6 @@
 """The workflow through snakemake itself, in a temporary directory, at the seconds-long micro preset."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,34 @@ def test_bad_config_fails_before_any_job(tmp_path):
 def test_command_line_seeds_plan_one_job_per_seed(tmp_path):
     dry = snakemake(tmp_path, "-n", "all", "--config", "preset=micro", "seeds=[0,1]").stdout
     assert job_counts(dry)["train_model"] == 2 * (7 + 9 + 7 + 3 + 2 * 3) and "seed=1" in dry
+
+
+def planned_jobs(workdir, *args) -> dict[str, int]:
+    """Rule -> number of jobs a dry run plans (from Snakemake's job-stats table)."""
+    out = snakemake(workdir, "-n", *args).stdout
+    if "Nothing to be done" in out:
+        return {}
+    stats = out.split("Job stats:")[1].split("\n\n")[0].splitlines()[3:]
+    jobs = dict(line.split() for line in stats if line.strip())
+    return {rule: int(count) for rule, count in jobs.items() if rule != "total"}
+
+
+@pytest.mark.slow
+def test_reruns_follow_what_identifies_a_run(tmp_path):
+    """Logging and evaluation cadence never rerun a training job; touching a script without
+    changing it reruns nothing; a learning rate changed for one task reruns that task's runs."""
+    base = "preset: micro\ntasks: [retrieval, stargraph]\nrun_objectives: [ar]\nobjectives_by_task: {retrieval: [ar], stargraph: [ar]}\n"
+    config = tmp_path / "over.yaml"
+    config.write_text(base)
+    target = ["results/micro/tables/retrieval.csv", "results/micro/tables/stargraph.csv", "--configfile", str(config)]
+    snakemake(tmp_path, *target)
+    assert planned_jobs(tmp_path, *target) == {}
+    config.write_text(base + "presets:\n  micro:\n    training: {log_every: 3, eval_every: 5, checkpoint_every: 7}\n")
+    assert planned_jobs(tmp_path, *target) == {}
+    script = ROOT / "workflow" / "scripts" / "train_model.py"
+    os.utime(script)  # touched, not changed
+    assert planned_jobs(tmp_path, *target) == {}
+    config.write_text(base + "presets:\n  micro:\n    training_by_task: {retrieval: {lr: 0.002}}\n")
+    jobs = planned_jobs(tmp_path, *target)
+    assert jobs.get("train_model") == 1 and jobs.get("evaluate_model") == 1 and "make_dataset" not in jobs, jobs
+    assert jobs.get("aggregate_results") == 1  # retrieval's table only

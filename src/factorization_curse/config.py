@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import copy
 from dataclasses import fields
+from pathlib import Path
 
 from .model import ARCHITECTURES
 from .objectives import Objective
 from .tasks import TASKS
-from .training import TrainConfig
+from .training import CADENCE_KEYS, TrainConfig
 
 
 class ConfigError(ValueError):
@@ -137,6 +138,44 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
     )
     objective = {k: v for k, v in entry.items() if k != "model"}  # the model settings are under "model"
     return {"objective": objective, "model": model, "training": training}
+
+
+def run_identity(settings: dict) -> dict:
+    """What identifies a run for reruns: its settings (see :func:`run_settings`) without the training
+    cadence (logging, validation and checkpoint intervals, ``training.CADENCE_KEYS``)."""
+    return {**settings, "training": {k: v for k, v in settings["training"].items() if k not in CADENCE_KEYS}}
+
+
+def run_cadence(settings: dict) -> dict:
+    """The training cadence of a run (read by the job from the config, never a rerun trigger)."""
+    return {k: v for k, v in settings["training"].items() if k in CADENCE_KEYS}
+
+
+# The library modules whose code produces the numbers (datasets, models, training, evaluation); the
+# results layer (tables, figures, report) is left out: its rules are cheap and rerun by Snakemake's
+# own code tracking of their scripts.
+RESULTS_LAYER = ("aggregation.py", "report.py", "figures.py", "plotting.py", "paper.py", "benchmark.py", "logs.py",
+                 "config.py")  # (config.py: the settings it computes are rule parameters themselves)
+
+
+# the code that builds datasets (make_dataset's fingerprint)
+DATA_CODE = ("tasks/", "vocabulary.py", "subword.py", "data.py")
+
+
+def code_fingerprint(only: tuple[str, ...] | None = None) -> str:
+    """SHA-256 (first 16 hex digits) of the numeric code's content (with ``only``: of the files and
+    folders named there): a rule parameter of the jobs that compute numbers, so that an edit of that
+    code reruns them, and touching a file without changing it does not."""
+    import hashlib
+
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        if path.name in RESULTS_LAYER or (only and not any(name == o or name.startswith(o) for o in only)):
+            continue
+        digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # What a training job asks the cluster for when the preset says nothing: no GPU, 4 GB, one hour.

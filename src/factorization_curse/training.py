@@ -55,6 +55,12 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model (measured: slower at the tiny preset on CPU)
 
 
+# Settings that change only what is logged, evaluated on validation, or checkpointed, and when: never
+# the trained model. They are not part of a run's identity, so changing them neither reruns a
+# training job nor restarts a checkpointed run.
+CADENCE_KEYS = ("log_every", "eval_every", "eval_max_examples", "checkpoint_every")
+
+
 def learning_rate(step: int, cfg: TrainConfig) -> float:
     """Multiplier of the peak learning rate at ``step``: linear warm-up, then cosine or constant."""
     warmup = max(1, math.ceil(cfg.warmup_fraction * cfg.steps))
@@ -318,7 +324,8 @@ def train_model(
     # the objective's random choices (masks, orders): the sampler itself in one process; in several,
     # each its own stream, so that their slices of the batch get independent masks
     draws = torch.Generator(device=device).manual_seed(cfg.seed * 7919 + processes.rank) if processes.several else sampler
-    identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": asdict(cfg),
+    numbers = {k: v for k, v in asdict(cfg).items() if k not in CADENCE_KEYS}  # what changes the trained model
+    identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": numbers,
                 "dataset_fingerprint": dataset_fingerprint(data_dir)}
 
     step, metrics = 0, []

@@ -21,6 +21,10 @@ except fc.ConfigError as error:
     raise WorkflowError(f"config.yaml is invalid: {error}")
 
 PRESET = config["preset"]
+# content fingerprint of the library code that computes numbers: a parameter of those jobs (rerun
+# when that code changes, not when a file is only touched; README, "What reruns")
+CODE = fc.code_fingerprint()
+DATA_CODE = fc.code_fingerprint(fc.DATA_CODE)
 RESULTS = f"results/{PRESET}"
 RUN = f"{RESULTS}/runs/{{dataset}}/{{objective}}/seed{{seed}}"
 ENV = "../../envs/pipeline.yaml"

@@ -5,6 +5,7 @@ rule make_dataset:
         task=lambda wc: fc.dataset_task(config, wc.dataset)[0],
         generator=lambda wc: fc.dataset_task(config, wc.dataset)[1],
         seed=config["data_seed"],
+        code=DATA_CODE,
     log:
         f"{RESULTS}/logs/make_dataset/{{dataset}}.log",
     benchmark:

@@ -175,6 +175,7 @@ rule entity_representations:
         table=f"{RESULTS}/tables/entity_pca/{{task}}/{{objective}}_seed{{seed}}.csv",
     params:
         objective=lambda wc: config["objectives"][wc.objective],
+        code=CODE,
     threads: training_threads()
     log:
         f"{RESULTS}/logs/entity_representations/{{task}}/{{objective}}_seed{{seed}}.log",

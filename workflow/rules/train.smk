@@ -6,8 +6,10 @@ rule train_model:
         metrics=f"{RUN}/metrics.jsonl",
         run_info=f"{RUN}/run.json",
     params:
-        settings=lambda wc: fc.run_settings(config, wc.dataset, wc.objective),
+        # what identifies the run; the cadence (log/eval/checkpoint intervals) is read from the config
+        settings=lambda wc: fc.run_identity(fc.run_settings(config, wc.dataset, wc.objective)),
         seed=lambda wc: int(wc.seed),
+        code=CODE,
     threads: training_threads()
     resources:
         # per task and preset from config.yaml (`resources`); read by the SLURM executor
@@ -35,6 +37,7 @@ rule evaluate_model:
         predictions=f"{RUN}/predictions.jsonl",
     params:
         objective=lambda wc: config["objectives"][wc.objective],
+        code=CODE,
         task=lambda wc: fc.dataset_task(config, wc.dataset)[0],
     threads: training_threads()
     log:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from factorization_curse.config import run_cadence, run_settings
 from factorization_curse.distributed import run_with_torchrun
 from factorization_curse.logs import log_to
 from factorization_curse.objectives import Objective
@@ -17,8 +18,9 @@ log = log_to(snakemake.log[0])  # (Snakemake starts a retried job's log afresh; 
 log(f"{time.strftime('%Y-%m-%d %H:%M:%S')} training job started (SLURM job {os.environ.get('SLURM_JOB_ID', 'none')})")
 torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.settings
+cadence = run_cadence(run_settings(snakemake.config, snakemake.wildcards.dataset, snakemake.wildcards.objective))
 objective = Objective.from_config(snakemake.wildcards.objective, settings["objective"])
-train_config = TrainConfig(**settings["training"], seed=snakemake.params.seed)
+train_config = TrainConfig(**settings["training"], **cadence, seed=snakemake.params.seed)
 gpus = int(snakemake.resources.get("gpu", 0) or 0)
 processes = min(gpus, torch.cuda.device_count())
 if processes > 1:
