@@ -163,3 +163,15 @@ def test_a_changed_logging_cadence_resumes_the_checkpoint(dataset, tmp_path):
 
     run(stop_after=7)
     assert any(m.startswith("resumed from") and "at step 6" in m for m in run(log_every=2, eval_every=6))
+
+
+def test_reading_a_dataset_leaves_nothing_in_the_home_cache(dataset, tmp_path, monkeypatch):
+    from factorization_curse.data import load_split
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf" / "datasets"))
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf" / "datasets")  # read at import
+    assert load_split(dataset, "train") and load_split(dataset, "test")
+    assert not (tmp_path / "hf").exists() or not any((tmp_path / "hf").rglob("*"))

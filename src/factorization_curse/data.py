@@ -117,11 +117,12 @@ def load_tokenizer(data_dir: str | Path):
 
 
 def load_split(data_dir: str | Path, split: str) -> list[dict]:
-    """Rows of ``<data_dir>/<split>.parquet`` as dicts, read with ``datasets``."""
-    import datasets
+    """Rows of ``<data_dir>/<split>.parquet`` (written with ``datasets``) as dicts. Read with pyarrow
+    directly: ``datasets`` would leave an Arrow copy and lock files in ~/.cache/huggingface for
+    every read, and lock files on a cluster's NFS home fail."""
+    import pyarrow.parquet as pq
 
-    datasets.disable_progress_bars()  # per-call bars clutter the job logs
-    return _read(data_dir, f"{split}.parquet", lambda path: datasets.Dataset.from_parquet(str(path)).to_list())
+    return _read(data_dir, f"{split}.parquet", lambda path: pq.read_table(path).to_pylist())
 
 
 def load_info(data_dir: str | Path) -> dict:
