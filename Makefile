@@ -8,10 +8,17 @@ STAMP := $(VENV)/.installed
 
 .PHONY: reproduce test sweeps bench dry-run lint clean-venv
 
+# pip's index for torch: empty = PyPI's default build (CUDA wheels on Linux x86-64, several GB);
+# e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu for a CPU-only build, .../whl/cu121 for a
+# given CUDA (README, "Installing on a cluster").
+TORCH_INDEX ?=
+
 $(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "make: $(PYTHON) is Python " + sys.version.split()[0] + "; this project needs Python 3.11 or newer (Snakemake 9). Run make PYTHON=python3.11 ...")'
+	@echo "make: setting up $(VENV) with $$($(PYTHON) --version) (requirements.txt: torch, snakemake, datasets, pandas, matplotlib, seaborn, pyyaml, pytest)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -r requirements.txt
-	$(BIN)/python -m pip install --no-deps -e .
+	$(BIN)/python -m pip install --progress-bar off $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -r requirements.txt
+	$(BIN)/python -m pip install --progress-bar off --no-deps -e .
 	touch $(STAMP)
 
 reproduce: $(STAMP)
