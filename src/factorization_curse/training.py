@@ -269,6 +269,11 @@ def load_model(path: str | Path, device="cpu") -> tuple[Transformer, dict]:
     return model, saved
 
 
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
 # what a rolling checkpoint holds (train_model writes and reads it)
 CHECKPOINT_KEYS = ("identity", "model", "optimizer", "scheduler", "sampler", "draws", "torch_rng", "step", "metrics",
                    "window")
@@ -357,12 +362,15 @@ def train_model(
         window_loss, window_steps = state["window"]
         log(f"resumed from {checkpoint_path} at step {step}")
 
+    run_name = f"{Path(data_dir).name}/{objective.id}/seed{cfg.seed}"  # which run a log line belongs to
     log(
-        f"training {objective.id} on {mcfg.architecture} ({model.num_parameters() / 1e6:.2f}M parameters) "
-        f"on {device}: {len(train)} training sequences, {cfg.steps} steps of {cfg.batch_size}"
+        f"training {run_name}: {objective.id} on {mcfg.architecture} ({model.num_parameters() / 1e6:.2f}M "
+        f"parameters) on {device}: {len(train)} training sequences, {cfg.steps} steps of {cfg.batch_size}"
     )
     model.train()
     started = window_start = time.time()
+    first_step, window_tokens = step, 0
+    latest_validation = ""  # the last validation exact match, for the progress line
     stop = StopRequest()
     with stop:
         while step < cfg.steps:
@@ -373,11 +381,16 @@ def train_model(
             scheduler.step()
             step += 1
             window_loss += loss  # a tensor: no device sync until the next log line
+            window_tokens += lengths.sum()
             window_steps += 1
             if step % cfg.log_every == 0 or step == cfg.steps:
                 window_loss = float(processes.mean(window_loss))
-                rate = window_steps / max(time.time() - window_start, 1e-9)
-                log(f"step {step}/{cfg.steps} loss {window_loss / window_steps:.4f} lr {scheduler.get_last_lr()[0]:.2e} {rate:.1f} steps/s")
+                now = time.time()
+                rate = window_steps / max(now - window_start, 1e-9)
+                tokens_per_s = float(window_tokens) * processes.world_size / max(now - window_start, 1e-9)
+                eta = (cfg.steps - step) * (now - started) / max(step - first_step, 1)
+                log(f"step {step}/{cfg.steps} loss {window_loss / window_steps:.4f} lr {scheduler.get_last_lr()[0]:.2e} "
+                    f"{rate:.1f} steps/s {tokens_per_s:.0f} tokens/s{latest_validation} ETA {_duration(eta)} [{run_name}]")
             if (step % cfg.eval_every == 0 or step == cfg.steps) and processes.main:
                 with autocast(precision, device):
                     summary = summarize(predict(model, validation_subset, objective.spec.decoding))
@@ -388,11 +401,14 @@ def train_model(
                             row[f"{direction}_{name}"] = values[name]
                 metrics.append(row)
                 write_metrics(metrics_path, metrics)
-                log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match")))
+                log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match"))
+                    + f" (validation, step {step}) [{run_name}]")
+                latest_validation = (" | validation exact match " + " ".join(
+                    f"{d} {v['exact_match']:.0f}%" for d, v in summary.items()) + f" at step {step} |")
             if step % cfg.eval_every == 0:
                 processes.barrier()  # the others wait for process 0's evaluation
             if step % cfg.log_every == 0 or step % cfg.eval_every == 0:
-                window_loss, window_steps, window_start = 0.0, 0, time.time()
+                window_loss, window_steps, window_start, window_tokens = 0.0, 0, time.time(), 0
             periodic = cfg.checkpoint_every and step % cfg.checkpoint_every == 0
             stopping = processes.any(stop.signum is not None, device)
             if step < cfg.steps and (periodic or stopping):
