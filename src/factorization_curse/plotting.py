@@ -53,6 +53,7 @@ DIRECTION_STYLES = {"forward": "-", "backward": "--"}
 def _theme():
     sns.set_theme(context="paper", style="whitegrid", font_scale=1.0)
     plt.rcParams["hatch.linewidth"] = 0.6
+    plt.rcParams["pdf.fonttype"] = 42  # TrueType fonts in the PDFs: text stays text (searchable, editable)
 
 
 def _save(fig, pdf_path: str | Path) -> None:

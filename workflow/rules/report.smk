@@ -104,6 +104,8 @@ rule paper_table:
         seeds=config["seeds"],
     log:
         f"{RESULTS}/logs/paper_table/{{table}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/paper_table/{{table}}.tsv",
     conda:
         ENV
     script:
@@ -124,6 +126,8 @@ rule qualitative_summary:
         seeds=config["seeds"],
     log:
         f"{RESULTS}/logs/qualitative_summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/qualitative_summary.tsv",
     conda:
         ENV
     script:
@@ -143,6 +147,8 @@ rule plot_overview:
         caption=lambda wc: figure_spec("overview")["caption"],
     log:
         f"{RESULTS}/logs/plot_overview.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_overview.tsv",
     conda:
         ENV
     script:
@@ -161,6 +167,8 @@ rule plot_learning_curves:
         caption=lambda wc: figure_spec("figure4a")["caption"],
     log:
         f"{RESULTS}/logs/plot_learning_curves.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_learning_curves.tsv",
     conda:
         ENV
     script:
@@ -202,6 +210,8 @@ rule plot_entity_pca:
         task=lambda wc: figure_spec(f"figure4{wc.panel}")["task"],
     log:
         f"{RESULTS}/logs/plot_entity_pca/figure4{{panel}}_{{objective}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_entity_pca/figure4{{panel}}_{{objective}}.tsv",
     conda:
         ENV
     script:
@@ -221,6 +231,8 @@ rule plot_stargraph:
         caption=lambda wc: figure_spec("figure5a")["caption"],
     log:
         f"{RESULTS}/logs/plot_stargraph.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_stargraph.tsv",
     conda:
         ENV
     script:
@@ -240,6 +252,8 @@ rule plot_delayed_generalisation:
         caption=lambda wc: figure_spec("figure7")["caption"],
     log:
         f"{RESULTS}/logs/plot_delayed_generalisation.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_delayed_generalisation.tsv",
     conda:
         ENV
     script:
@@ -269,6 +283,8 @@ rule write_report:
         defined_objectives=fc.defined_objectives(config),
     log:
         f"{RESULTS}/logs/write_report.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/write_report.tsv",
     conda:
         ENV
     script:
