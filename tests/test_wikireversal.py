@@ -308,7 +308,7 @@ def test_make_dataset_writes_the_benchmark_and_is_deterministic(tmp_path):
     first = make_dataset("wikireversal", params, 0, tmp_path / "a")
     make_dataset("wikireversal", params, 0, tmp_path / "b")
     names = {p.name for p in (tmp_path / "a").iterdir()}
-    assert names == {"train.parquet", "validation.parquet", "test.parquet", "vocab.json", "info.json", "stats.csv",
+    assert names == {"train.parquet", "validation.parquet", "test.parquet", "vocab.json", "info.json", "stats.csv", "files.csv",
                      "filters.csv", "triples.csv"}
     for name in names - {"train.parquet", "validation.parquet", "test.parquet"}:
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text(), name
@@ -370,3 +370,13 @@ def test_a_broken_genwiki_file_or_record_is_named_and_never_shrinks_the_dataset(
     (folder / "part_2.json").write_text(content)  # the second of the sample's two parts, broken
     with pytest.raises(ValueError, match=message):
         make_wikireversal(WikiReversalConfig(genwiki_dir=str(tmp_path), min_relation_count=20), 0)
+
+
+def test_files_csv_counts_each_genwiki_file(tmp_path):
+    make_dataset("wikireversal", {"genwiki_dir": str(SAMPLE), "min_relation_count": 20, "bpe_vocab_size": 512}, 0, tmp_path)
+    rows = list(csv.DictReader((tmp_path / "files.csv").open()))
+    raw = {p.name: json.loads(p.read_text()) for p in genwiki_files(SAMPLE)}
+    assert [r["file"] for r in rows] == list(raw)
+    for r in rows:
+        assert int(r["records"]) == len(raw[r["file"]])
+        assert int(r["triples_read"]) == int(r["removed_not_in_passage"]) + int(r["removed_backward"]) + int(r["forward_triples"])

@@ -269,6 +269,12 @@ def load_model(path: str | Path, device="cpu") -> tuple[Transformer, dict]:
     return model, saved
 
 
+def _code_fingerprint() -> str:
+    from .config import code_fingerprint  # (config imports this module)
+
+    return code_fingerprint()
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
@@ -331,7 +337,7 @@ def train_model(
     draws = torch.Generator(device=device).manual_seed(cfg.seed * 7919 + processes.rank) if processes.several else sampler
     numbers = {k: v for k, v in asdict(cfg).items() if k not in CADENCE_KEYS}  # what changes the trained model
     identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": numbers,
-                "dataset_fingerprint": dataset_fingerprint(data_dir)}
+                "dataset_fingerprint": dataset_fingerprint(data_dir), "code_fingerprint": _code_fingerprint()}
 
     step, metrics = 0, []
     window_loss, window_steps = 0.0, 0  # training loss summed since the last log line

@@ -28,7 +28,8 @@ trained on the training text (as for BioS).
 
 GenWiki is not downloaded by the pipeline: ``genwiki_dir`` names a local copy (see
 :data:`GENWIKI_HELP`). The dataset directory also gets ``stats.csv`` (relation, count: the shape
-of the paper's Table 9), ``filters.csv`` (triples removed by each step) and ``triples.csv`` (every
+of the paper's Table 9), ``filters.csv`` (triples removed by each step), ``files.csv`` (per GenWiki file: records and
+triples read and what the per-passage steps removed) and ``triples.csv`` (every
 kept triple, its passage and where its two questions went).
 """
 
@@ -160,6 +161,8 @@ class Benchmark:
     triples: list[Triple]
     passage_of: list[int]  # per triple: the passage it was kept from
     removed: dict[str, int] = field(default_factory=dict)  # per FILTER_STEPS entry after the first
+    # per GenWiki file: records, triples read, removed by the per-passage steps 1 and 2, left after them
+    by_file: dict[str, list[int]] = field(default_factory=dict)
     triples_read: int = 0
     records_read: int = 0
 
@@ -265,7 +268,7 @@ def read_genwiki(directory: str | Path, subset: str = "full", max_passages: int 
         for number, record in enumerate(records):
             if max_passages and count >= max_passages:
                 return
-            yield check_record(record, f"{path}, record {number}")
+            yield {**check_record(record, f"{path}, record {number}"), "file": path.name}
             count += 1
     if count == 0:
         raise GenWikiNotFound(f"WikiReversal: the GenWiki files in {str(directory)!r} hold no records. {GENWIKI_HELP}")
@@ -356,19 +359,27 @@ def build_benchmark(records: Iterable[dict], min_relation_count: int) -> Benchma
     found: list[tuple[int, Triple]] = []
     removed = Counter()
     records_read = triples_read = 0
+    by_file: dict[str, list[int]] = {}
     for record in records:
         records_read += 1
         graph = [Triple(*(_clean(x or "").strip() for x in t)) for t in record["graph"] if t and len(t) == 3]
         triples_read += len(graph)
+        tally = by_file.setdefault(record.get("file", ""), [0, 0, 0, 0, 0])
+        tally[0] += 1
+        tally[1] += len(graph)
         marked = fill_slots(record["text"], record["entities"])
         if marked is None:  # a slot without its entity: no passage, so no entity occurs in it
             removed[FILTER_STEPS[1]] += len(graph)
+            tally[2] += len(graph)
             continue
         text, _ = unmark(marked)
         occurring = occurring_triples(text, graph)
         forward = forward_triples(text, occurring)
         removed[FILTER_STEPS[1]] += len(graph) - len(occurring)
         removed[FILTER_STEPS[2]] += len(occurring) - len(forward)
+        tally[2] += len(graph) - len(occurring)
+        tally[3] += len(occurring) - len(forward)
+        tally[4] += len(forward)
         if forward:
             if marked not in index_of:
                 index_of[marked] = len(passages)
@@ -396,6 +407,7 @@ def build_benchmark(records: Iterable[dict], min_relation_count: int) -> Benchma
         removed={step: removed[step] for step in FILTER_STEPS[1:]},
         triples_read=triples_read,
         records_read=records_read,
+        by_file=by_file,
     )
 
 
@@ -480,6 +492,8 @@ def make_wikireversal(config: WikiReversalConfig, seed: int) -> TaskData:
         files={
             "stats.csv": _csv(("relation", "count"), relation_stats(bench.triples)),
             "filters.csv": _csv(("step", "triples_removed", "triples_left"), filter_table(bench)),
+            "files.csv": _csv(("file", "records", "triples_read", "removed_not_in_passage", "removed_backward",
+                               "forward_triples"), [(name, *counts) for name, counts in bench.by_file.items()]),
             "triples.csv": _csv(("triple", "head", "relation", "tail", "passage", "forward", "backward"), rows),
         },
     )
