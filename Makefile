@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: reproduce test sweeps bench dry-run lint clean-venv
+.PHONY: reproduce test sweeps report bench dry-run lint clean-venv
 
 # pip's index for torch: empty = PyPI's default build (CUDA wheels on Linux x86-64, several GB);
 # e.g. TORCH_INDEX=https://download.pytorch.org/whl/cpu for a CPU-only build, .../whl/cu121 for a
@@ -23,6 +23,13 @@ $(STAMP): requirements.txt pyproject.toml
 
 reproduce: $(STAMP)
 	$(BIN)/snakemake --cores all all
+
+# One HTML file to read in a browser, after `make reproduce`: the reproduction report, every paper
+# table rendered, the comparison with the paper (also a CSV) and every figure, with captions.
+PRESET ?= tiny
+report: $(STAMP)
+	$(BIN)/snakemake --report results/$(PRESET)/snakemake-report.html --config preset=$(PRESET)
+	@echo "make: open results/$(PRESET)/snakemake-report.html in a browser"
 
 sweeps: $(STAMP)
 	$(BIN)/snakemake --cores all sweeps

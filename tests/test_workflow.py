@@ -19,6 +19,15 @@ def snakemake(workdir, *args, check=True):
     return result
 
 
+def report_items(page: str) -> dict[str, bytes]:
+    """The files a Snakemake report embeds (as base64 data URIs), by file name."""
+    import base64
+    import re
+
+    found = re.finditer(r"data:[^;,\"]*;[^,\"]*?filename=([^;,\"]+);base64,([A-Za-z0-9+/=]+)", page)
+    return {m.group(1): base64.b64decode(m.group(2)) for m in found}
+
+
 @pytest.mark.slow
 def test_micro_pipeline_end_to_end(tmp_path):
     snakemake(tmp_path, "all", "--config", "preset=micro")
@@ -59,6 +68,17 @@ def test_micro_pipeline_end_to_end(tmp_path):
     assert "Preset **micro**" in report and "32 training runs" in report
     assert "### wikireversal: Table 3, Table 8 (left)\n" in report and "### wikireversal_split-different: Table 8 (right)\n" in report
     assert "| exact match | mistral-7b-lora | forward | not run | 21 |" in report
+    # `make report`'s page: the report, each paper table rendered (HTML), the comparison CSV, every figure
+    snakemake(tmp_path, "--report", "report.html", "--config", "preset=micro")
+    items = report_items((tmp_path / "report.html").read_text())
+    assert {"report.html", "table1.html", "table4.html", "comparison.csv", "overview.pdf"} <= set(items)
+    table1 = items["table1.html"].decode()
+    assert "<table>" in table1 and "<th>" in table1
+    measured = pd.read_csv(results / "tables" / "retrieval.csv")
+    value = measured[(measured.objective == "mlm-u") & (measured.metric == "exact_match")].value.iloc[0]
+    assert f"{value:.1f}" in table1
+    assert items["comparison.csv"].decode().startswith(pd.read_csv(results / "tables" / "paper" / "comparison.csv")
+                                                        .to_csv(index=False)[:40])
     assert "- Exact match here: Answers compared as text, ignoring case" in report
     assert "| wikireversal_split-different | mlm-u | 0 | 6 |" in report
     for figure in figures:

@@ -26,6 +26,7 @@ import pandas as pd
 from . import paper as paper_ref
 from .aggregation import read_curves
 from .evaluation import normaliser_description
+from .html import markdown_to_html
 from .tasks import TASKS
 
 NOT_RUN = "not run"
@@ -377,14 +378,22 @@ def _read_tables(reference: dict, table_paths: list[str | Path]) -> dict[str, pd
     return entry_tables(reference, {Path(p).stem: pd.read_csv(p) for p in table_paths})
 
 
+def write_markdown(path: str | Path, text: str, title: str) -> None:
+    """``text`` as Markdown at ``path`` and as a rendered HTML page beside it (same name, ``.html``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.with_suffix(".html").write_text(markdown_to_html(text, title))
+
+
 def write_paper_table(reference: dict, table_id: str, table_paths: list[str | Path], markdown_path: str | Path,
                       latex_path: str | Path, preset: str, seeds: list[int]) -> list[tuple[str, pd.DataFrame]]:
     """The paper's table ``table_id`` from the measured long tables (``tables/<task>.csv``; entries
-    without one read "not run"), as Markdown and as LaTeX."""
+    without one read "not run"), as Markdown (and its HTML page) and as LaTeX."""
     measured = {name: measured_cells(t) for name, t in _read_tables(reference, table_paths).items()}
     blocks = paper_table_blocks(reference, table_id, measured)
-    Path(markdown_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(markdown_path).write_text(table_markdown(reference, table_id, blocks, preset, seeds))
+    write_markdown(markdown_path, table_markdown(reference, table_id, blocks, preset, seeds),
+                   f"{table_id.replace('table', 'Table ')} ({preset})")
     Path(latex_path).write_text(table_latex(reference, table_id, blocks, preset, seeds))
     return blocks
 
@@ -397,8 +406,7 @@ def write_table4(reference: dict, table_paths: list[str | Path], chance: dict[st
     comparison = compare_table4(table4(measured, success, failure, chance), paper_ref.table4_symbols(reference))
     entries = list(measured) + [r for r in dict.fromkeys(comparison.results) if r not in measured]
     grid = table4_grid(comparison, paper_ref.objective_order(reference), entries)
-    Path(markdown_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(markdown_path).write_text(table4_markdown(grid, success, failure, preset, seeds))
+    write_markdown(markdown_path, table4_markdown(grid, success, failure, preset, seeds), f"Table 4 ({preset})")
     Path(latex_path).write_text(table4_latex(grid, success, failure, preset))
     return comparison
 
@@ -556,8 +564,10 @@ def write_report(
     paper_tables: list[str],
     implemented_tasks: list[str],
     defined_objectives: list[str],
+    comparison_path: str | Path | None = None,
 ) -> str:
-    """Write ``report.md`` (links relative to its folder) and return its text.
+    """Write ``report.md`` (links relative to its folder) and its HTML page ``report.html``, and
+    with ``comparison_path`` every compared cell as CSV; return the Markdown.
 
     ``task_objectives``: the tasks run and their objectives; ``tables``: task -> long-table CSV;
     ``data_info``: task -> its dataset's info.json; ``runs``: one dict per training run with
@@ -690,6 +700,7 @@ def write_report(
         if commits:
             lines.append(f"Code version of the runs (git commit): {', '.join(c[:12] for c in commits)}.")
     text = "\n".join(lines) + "\n"
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
+    write_markdown(path, text, f"Reproduction report ({preset})")
+    if comparison_path is not None:  # every measured cell beside the paper's, as one CSV
+        all_rows.to_csv(comparison_path, index=False)
     return text

@@ -95,7 +95,8 @@ rule paper_table:
         tables=lambda wc: task_tables([t for t in fc_paper.table_tasks(REFERENCE, wc.table) if t in config["tasks"]]),
         reference=PAPER_REFERENCE,
     output:
-        markdown=report(f"{RESULTS}/tables/paper/{{table}}.md", caption="../report/paper_table.rst", category="Tables"),
+        markdown=f"{RESULTS}/tables/paper/{{table}}.md",
+        page=report(f"{RESULTS}/tables/paper/{{table}}.html", caption="../report/paper_table.rst", category="Tables"),
         latex=f"{RESULTS}/tables/paper/{{table}}.tex",
     wildcard_constraints:
         table="|".join(REFERENCE["tables"]),
@@ -118,7 +119,8 @@ rule qualitative_summary:
         data=task_data(),
         reference=PAPER_REFERENCE,
     output:
-        markdown=report(f"{RESULTS}/tables/paper/table4.md", caption="../report/table4.rst", category="Tables"),
+        markdown=f"{RESULTS}/tables/paper/table4.md",
+        page=report(f"{RESULTS}/tables/paper/table4.html", caption="../report/table4.rst", category="Tables"),
         latex=f"{RESULTS}/tables/paper/table4.tex",
     params:
         thresholds=config["report"]["table4"],
@@ -271,7 +273,9 @@ rule write_report:
         figures=[figure_path(f) for f in FIGURES],
         paper_tables=expand(f"{RESULTS}/tables/paper/{{table}}.md", table=paper_table_ids() + ["table4"]),
     output:
-        report=report(f"{RESULTS}/report.md", caption="../report/reproduction_report.rst", category="Report"),
+        report=f"{RESULTS}/report.md",
+        page=report(f"{RESULTS}/report.html", caption="../report/reproduction_report.rst", category="Report"),
+        comparison=report(f"{RESULTS}/tables/paper/comparison.csv", caption="../report/comparison.rst", category="Tables"),
     params:
         preset=PRESET,
         seeds=config["seeds"],

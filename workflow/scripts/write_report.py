@@ -25,5 +25,6 @@ text = write_report(
     paper_tables=[str(Path(p).relative_to(folder)) for p in snakemake.input.paper_tables],
     implemented_tasks=snakemake.params.implemented_tasks,
     defined_objectives=snakemake.params.defined_objectives,
+    comparison_path=snakemake.output.comparison,
 )
 log(f"{len(text.splitlines())} lines -> {snakemake.output.report}")
