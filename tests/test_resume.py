@@ -101,13 +101,9 @@ def training_processes(workdir):
     return pids
 
 
-@pytest.mark.slow
-def test_sigterm_exits_75_and_the_profiles_retries_continue_the_run(tmp_path):
-    """A training job under snakemake with the SLURM profile's retries: SIGTERM to the training
-    process (what SLURM sends) saves a checkpoint and ends the job with status 75; snakemake
-    resubmits it and the new attempt continues from the checkpoint."""
-    retries = yaml.safe_load((ROOT / "slurm" / "config.yaml").read_text())["retries"]
-    assert retries >= 1
+def long_micro_run(tmp_path, target: str, *args, **popen) -> tuple[list[str], Path, subprocess.Popen]:
+    """snakemake on one 600-step micro training run (`target`: a file of the run's folder), started
+    in the background and returned once the run has written its first rolling checkpoint."""
     override = tmp_path / "long.yaml"
     override.write_text(
         "preset: micro\ntasks: [retrieval]\nrun_objectives: [ar]\npresets:\n  micro:\n"
@@ -115,14 +111,25 @@ def test_sigterm_exits_75_and_the_profiles_retries_continue_the_run(tmp_path):
     )
     run = tmp_path / "results" / "micro" / "runs" / "retrieval" / "ar" / "seed0"
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "1",
-           f"{run.relative_to(tmp_path)}/model.pt", "--retries", str(retries), "--configfile", str(override)]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+           f"{run.relative_to(tmp_path)}/{target}", *args, "--configfile", str(override)]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
     deadline = time.monotonic() + 120
     while not (run / "checkpoint.pt").exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise AssertionError("training never wrote a checkpoint:\n" + process.communicate()[0][-5000:])
         time.sleep(0.05)
+    return cmd, run, process
+
+
+@pytest.mark.slow
+def test_sigterm_exits_75_and_the_profiles_retries_continue_the_run(tmp_path):
+    """A training job under snakemake with the SLURM profile's retries: SIGTERM to the training
+    process (what SLURM sends) saves a checkpoint and ends the job with status 75; snakemake
+    resubmits it and the new attempt continues from the checkpoint."""
+    retries = yaml.safe_load((ROOT / "slurm" / "config.yaml").read_text())["retries"]
+    assert retries >= 1
+    cmd, run, process = long_micro_run(tmp_path, "model.pt", "--retries", str(retries))
     pids = training_processes(tmp_path)
     assert len(pids) == 1, pids
     os.kill(pids[0], signal.SIGTERM)
@@ -142,21 +149,7 @@ def test_kill_9_of_snakemake_itself_then_rerun_incomplete_loses_nothing(tmp_path
     """The whole snakemake process group SIGKILLed mid-training (a lost login node): the rerun with
     --rerun-incomplete keeps the dataset, continues the training from its rolling checkpoint and
     finishes the run."""
-    override = tmp_path / "long.yaml"
-    override.write_text(
-        "preset: micro\ntasks: [retrieval]\nrun_objectives: [ar]\npresets:\n  micro:\n"
-        "    training: {steps: 600, eval_every: 300, checkpoint_every: 20, log_every: 100}\n"
-    )
-    run = tmp_path / "results" / "micro" / "runs" / "retrieval" / "ar" / "seed0"
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--cores", "1",
-           f"{run.relative_to(tmp_path)}/eval.json", "--configfile", str(override)]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while not (run / "checkpoint.pt").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("training never wrote a checkpoint:\n" + process.communicate()[0][-5000:])
-        time.sleep(0.05)
+    cmd, run, process = long_micro_run(tmp_path, "eval.json", start_new_session=True)
     time.sleep(0.5)
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
