@@ -93,8 +93,9 @@ def test_cross_checks_name_the_key_and_the_fix(config, edit, message):
 def test_objectives_by_task_replace_run_objectives(config):
     from factorization_curse.config import task_objectives
 
+    assert task_objectives(config, "wikireversal") == config["objectives_by_task"]["wikireversal"]
+    del config["objectives_by_task"]["bios"]
     assert task_objectives(config, "bios") == config["run_objectives"]
-    assert task_objectives(config, "retrieval") == config["objectives_by_task"]["retrieval"]
     assert "ar-rev-ent" in task_objectives(config, "relationship") and "ar-rev-ent" not in config["run_objectives"]
 
 
