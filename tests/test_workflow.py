@@ -34,17 +34,19 @@ def test_micro_pipeline_end_to_end(tmp_path):
     results = tmp_path / "results" / "micro"
     table = pd.read_csv(results / "tables" / "retrieval.csv")
     assert list(table.columns) == ["task", "objective", "seed", "direction", "metric", "value"]
-    assert set(table.objective) == {"ar", "ar-rev", "mlm-15", "mlm-40", "mlm-85", "mlm-u", "plm"}
+    retrieval_objectives = {"ar", "ar-rev", "mlm-15", "mlm-40", "mlm-85", "mlm-u", "plm", "ar-sink", "mlm-15-sink",
+                            "mlm-u-sink"}  # the paper's Table 1, then the <bos>-position ablation
+    assert set(table.objective) == retrieval_objectives
     assert set(table.direction) == {"forward", "backward"}
     assert set(table.metric) == {"exact_match", "token_accuracy"}
-    assert table.value.between(0, 100).all() and len(table) == 7 * 2 * 2
+    assert table.value.between(0, 100).all() and len(table) == 10 * 2 * 2
     for task in ("retrieval", "relationship", "bios", "stargraph", "wikireversal"):
         assert (results / "figures" / f"{task}.pdf").read_bytes().startswith(b"%PDF")
     relationship = pd.read_csv(results / "tables" / "relationship.csv")
     assert {"ar-rev-ent", "ar-rev-ent-nodelim", "mlm-u"} <= set(relationship.objective)
     assert set(relationship.metric) == {"exact_match", "token_accuracy", "incorrect_inference"}
     stargraph = pd.read_csv(results / "tables" / "stargraph.csv")
-    assert set(stargraph.direction) == {"forward"} and set(stargraph.objective) == {"ar", "ar-rev", "mlm-u"}
+    assert set(stargraph.direction) == {"forward"} and set(stargraph.objective) == {"ar", "ar-rev", "mlm-u", "mlm-u-sink"}
     assert set(stargraph.metric) == {"exact_match", "token_accuracy", "position_1", "position_2", "position_3"}
     assert "Chance level of exact match" in (results / "tables" / "stargraph.md").read_text()
     assert set(pd.read_csv(results / "tables" / "bios.csv").direction) == {"forward", "backward"}
@@ -65,7 +67,7 @@ def test_micro_pipeline_end_to_end(tmp_path):
     pca = pd.read_csv(results / "tables" / "entity_pca" / "relationship" / "mlm-u_seed0.csv")
     assert len(pca) == 3 * 12 and set(pca.split) == {"train", "test"}
     report = (results / "report.md").read_text()
-    assert "Preset **micro**" in report and "32 training runs" in report
+    assert "Preset **micro**" in report and "38 training runs" in report
     assert "### wikireversal: Table 3, Table 8 (left)\n" in report and "### wikireversal_split-different: Table 8 (right)\n" in report
     assert "| exact match | mistral-7b-lora | forward | not run | 21 |" in report
     # `make report`'s page: the report, each paper table rendered (HTML), the comparison CSV, every figure
