@@ -34,7 +34,7 @@ PROFILE = yaml.safe_load((ROOT / "slurm" / "config.yaml").read_text())
 # after 1 s, not the default 40.
 CI_FLAGS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1"]
 OBJECTIVES = ("ar", "mlm-u")
-MICRO = ["--config", "preset=micro", "tasks=[retrieval]", f"run_objectives=[{','.join(OBJECTIVES)}]"]
+MICRO = ["--config", "preset=micro", "tasks=[retrieval]", f"objectives_by_task={{retrieval: [{','.join(OBJECTIVES)}]}}"]
 
 
 @pytest.fixture
