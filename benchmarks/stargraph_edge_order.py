@@ -34,6 +34,8 @@ def main() -> None:
     order = [goal_edge_listed_first(r["prompt"], r["answer"]) for r in test]
     print(f"{'objective':12} {'seed':>4}  goal edge first      start edge first     all")
     for run in sorted((results / "runs" / "stargraph").glob("*/seed*")):
+        if not (run / "predictions.jsonl").exists():
+            continue  # not evaluated (yet)
         predictions = [json.loads(line) for line in (run / "predictions.jsonl").read_text().splitlines() if line]
         if len(predictions) != len(test):
             raise SystemExit(f"{run}: {len(predictions)} predictions for {len(test)} test questions")
