@@ -46,7 +46,7 @@ def test_micro_pipeline_end_to_end(tmp_path):
     assert {"ar-rev-ent", "ar-rev-ent-nodelim", "mlm-u"} <= set(relationship.objective)
     assert set(relationship.metric) == {"exact_match", "token_accuracy", "incorrect_inference"}
     stargraph = pd.read_csv(results / "tables" / "stargraph.csv")
-    assert set(stargraph.direction) == {"forward"} and set(stargraph.objective) == {"ar", "ar-rev", "mlm-u", "mlm-u-sink"}
+    assert set(stargraph.direction) == {"forward"} and set(stargraph.objective) == {"ar", "ar-rev", "mlm-u", "ar-sink", "mlm-u-sink"}
     assert set(stargraph.metric) == {"exact_match", "token_accuracy", "position_1", "position_2", "position_3"}
     assert "Chance level of exact match" in (results / "tables" / "stargraph.md").read_text()
     assert set(pd.read_csv(results / "tables" / "bios.csv").direction) == {"forward", "backward"}
@@ -67,7 +67,7 @@ def test_micro_pipeline_end_to_end(tmp_path):
     pca = pd.read_csv(results / "tables" / "entity_pca" / "relationship" / "mlm-u_seed0.csv")
     assert len(pca) == 3 * 12 and set(pca.split) == {"train", "test"}
     report = (results / "report.md").read_text()
-    assert "Preset **micro**" in report and "38 training runs" in report
+    assert "Preset **micro**" in report and "39 training runs" in report
     assert "### wikireversal: Table 3, Table 8 (left)\n" in report and "### wikireversal_split-different: Table 8 (right)\n" in report
     assert "| exact match | mistral-7b-lora | forward | not run | 21 |" in report
     # `make report`'s page: the report, each paper table rendered (HTML), the comparison CSV, every figure
