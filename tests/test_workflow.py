@@ -140,7 +140,7 @@ def test_bad_config_fails_before_any_job(tmp_path):
 
 def test_command_line_seeds_plan_one_job_per_seed(tmp_path):
     dry = snakemake(tmp_path, "-n", "all", "--config", "preset=micro", "seeds=[0,1]").stdout
-    assert job_counts(dry)["train_model"] == 2 * (7 + 9 + 7 + 3 + 2 * 3) and "seed=1" in dry
+    assert job_counts(dry)["train_model"] == 2 * (10 + 10 + 8 + 5 + 2 * 3) and "seed=1" in dry
 
 
 def planned_jobs(workdir, *args) -> dict[str, int]:

@@ -33,8 +33,12 @@ OBJECTIVE_COLOURS = {
     "mlm-85": "#A6761D",
     "mlm-u": "#CC79A7",
     "plm": "#6A3D9A",
+    # the <bos>-position ablation (model.bos_position: sink)
+    "ar-sink": "#332288",
+    "mlm-15-sink": "#DDCC77",
+    "mlm-u-sink": "#44AA99",
 }
-_SPARE = ["#999999", "#332288", "#117733", "#882255", "#44AA99", "#DDCC77"]
+_SPARE = ["#999999", "#117733", "#882255", "#AA4499", "#88CCEE", "#661100"]
 
 
 def objective_colour(objective: str) -> str:
