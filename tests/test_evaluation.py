@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from factorization_curse.aggregation import aggregate_results
-from factorization_curse.evaluation import match_normalised, normalise_answer, normaliser_description, summarize
+from factorization_curse.answers import match_normalised, normalise_answer, normaliser_description
+from factorization_curse.evaluation import summarize
 from factorization_curse.tasks import TASKS
 
 

@@ -15,7 +15,7 @@ from typing import Callable
 import pandas as pd
 
 from .config import split_sweep_dataset
-from .evaluation import normaliser_description
+from .answers import normaliser_description
 from .tasks import TASKS
 
 COLUMNS = ["task", "objective", "seed", "direction", "metric", "value"]  # the output contract

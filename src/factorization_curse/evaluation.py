@@ -13,17 +13,14 @@ training). No special token (padding, BOS, EOS, mask, entity marks) is ever gene
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
-import unicodedata
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable
-
 import torch
 
 from . import data as data_io
+from .answers import match_normalised, normaliser_description
 from .data import EncodedSplit
 from .model import KeyValueCache
 from .objectives import decoding_rank
@@ -116,40 +113,6 @@ def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) ->
                     results[i]["incorrect_inference"] = predicted[j] == split.other_answers[i]
     model.train(was_training)
     return results
-
-
-def _is_edge(ch: str) -> bool:
-    return ch.isspace() or unicodedata.category(ch).startswith("P")
-
-
-def normalise_answer(text: str) -> str:
-    """Answers compared as text, ignoring case and surrounding whitespace and punctuation:
-    lower-cased (Unicode case folding), runs of whitespace made one space, whitespace and
-    punctuation (Unicode categories P*) removed from both ends; inner punctuation stays.
-
-    ``" New York City. "`` -> ``"new york city"``; ``"(St. Louis)"`` -> ``"st. louis"``.
-    """
-    text = " ".join(text.split()).casefold()
-    start, end = 0, len(text)
-    while start < end and _is_edge(text[start]):
-        start += 1
-    while end > start and _is_edge(text[end - 1]):
-        end -= 1
-    return text[start:end]
-
-
-def normaliser_description(normalise: Callable[[str], str]) -> str:
-    """What a task's answer normaliser does, in words: its docstring's first paragraph."""
-    return " ".join(inspect.getdoc(normalise).split("\n\n")[0].split())
-
-
-def match_normalised(predictions: list[dict], decode: Callable[[list[int]], str], normalise: Callable[[str], str]) -> None:
-    """Exact match on text, in place: each prediction's ``exact_match`` becomes whether the decoded
-    generated and true answers agree after ``normalise``; the token-level verdict is kept as
-    ``token_exact_match``. Per-token accuracy stays token-level."""
-    for p in predictions:
-        p["token_exact_match"] = p["exact_match"]
-        p["exact_match"] = normalise(decode(p["predicted"])) == normalise(decode(p["answer"]))
 
 
 def percent(flags) -> float:

@@ -28,7 +28,8 @@ from typing import Callable
 import torch
 
 from . import data as data_io
-from .evaluation import match_normalised, normaliser_description, summarize
+from .answers import match_normalised, normaliser_description
+from .evaluation import summarize
 from .training import TrainConfig, atomic_write_text, autocast_dtype, device_name, git_commit, learning_rate, resolve_device
 
 EXTRA_HELP = ("the LoRA fine-tune needs the optional extra: pip install -r requirements-lora.txt "

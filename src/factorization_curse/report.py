@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import paper as paper_ref
 from .aggregation import read_curves
-from .evaluation import normaliser_description
+from .answers import normaliser_description
 from .html import markdown_to_html
 from .tasks import TASKS
 

@@ -167,7 +167,7 @@ from .retrieval import RetrievalConfig, make_retrieval  # noqa: E402
 from .bios import BiosConfig, make_bios  # noqa: E402
 from .stargraph import StarGraphConfig, make_stargraph, stargraph_chance  # noqa: E402
 from .wikireversal import SPLIT_SEEDS_COLUMN, WikiReversalConfig, check_genwiki, make_wikireversal  # noqa: E402
-from ..evaluation import normalise_answer  # noqa: E402
+from ..answers import normalise_answer  # noqa: E402
 
 TASKS: dict[str, Task] = {
     "retrieval": Task("retrieval", RetrievalConfig, make_retrieval),
