@@ -152,3 +152,12 @@ def test_paper_preset_trains_wikireversal_with_appendix_e3_settings(config):
         assert (s["model"]["n_layer"], s["model"]["n_head"], s["model"]["d_model"]) == (layers, heads, width), objective
         assert (s["training"]["lr"], s["training"]["weight_decay"]) == (lr, decay), objective
         assert s["training"]["warmup_fraction"] == 0.01 and s["model"].get("dropout", 0.0) == 0.0
+
+
+def test_every_library_module_and_rule_script_identifies_some_job():
+    from factorization_curse.config import PACKAGE, SCRIPTS, code_files
+
+    numbers, results, data = (set(code_files(k)) for k in ("numbers", "results", "data"))
+    assert not numbers & results and data <= numbers
+    everything = {p for p in PACKAGE.rglob("*.py") if p.name != "config.py"} | set(SCRIPTS.glob("*.py"))
+    assert numbers | results == everything

@@ -151,30 +151,41 @@ def run_cadence(settings: dict) -> dict:
     return {k: v for k, v in settings["training"].items() if k in CADENCE_KEYS}
 
 
-# The library modules whose code produces the numbers (datasets, models, training, evaluation); the
-# results layer (tables, figures, report) is left out: its rules are cheap and rerun by Snakemake's
-# own code tracking of their scripts.
+# The code behind each kind of job, for its content fingerprint (a rule parameter: an edit of that
+# code reruns the jobs, touching a file without changing it does not). Library modules: the results
+# layer (tables, figures, report) below, the numeric code everything else but config.py (the
+# settings it computes are rule parameters themselves). Rule scripts: under workflow/scripts.
 RESULTS_LAYER = ("aggregation.py", "report.py", "figures.py", "plotting.py", "paper.py", "benchmark.py", "logs.py",
-                 "config.py")  # (config.py: the settings it computes are rule parameters themselves)
+                 "html.py")
+DATA_CODE = ("tasks/", "vocabulary.py", "subword.py", "data.py")  # what builds datasets
+NUMERIC_SCRIPTS = ("make_dataset.py", "train_model.py", "evaluate_model.py", "entity_representations.py",
+                   "finetune_lora.py", "evaluate_lora.py")
+PACKAGE = Path(__file__).resolve().parent
+SCRIPTS = PACKAGE.parents[1] / "workflow" / "scripts"  # (absent where the package is installed elsewhere)
 
 
-# the code that builds datasets (make_dataset's fingerprint)
-DATA_CODE = ("tasks/", "vocabulary.py", "subword.py", "data.py")
+def code_files(kind: str) -> list[Path]:
+    """The files whose content identifies ``kind`` of job: ``data`` (make_dataset), ``numbers``
+    (datasets, training, evaluation, entity representations, LoRA) or ``results`` (the rest)."""
+    modules = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "config.py")
+    scripts = sorted(SCRIPTS.glob("*.py")) if SCRIPTS.is_dir() else []
+    if kind == "data":
+        names = [p for p in modules if any(p.relative_to(PACKAGE).as_posix().startswith(d) for d in DATA_CODE)]
+        return names + [p for p in scripts if p.name == "make_dataset.py"]
+    if kind == "numbers":
+        return [p for p in modules if p.name not in RESULTS_LAYER] + [p for p in scripts if p.name in NUMERIC_SCRIPTS]
+    if kind == "results":
+        return [p for p in modules if p.name in RESULTS_LAYER] + [p for p in scripts if p.name not in NUMERIC_SCRIPTS]
+    raise ValueError(f"unknown kind of code {kind!r}: data, numbers or results")
 
 
-def code_fingerprint(only: tuple[str, ...] | None = None) -> str:
-    """SHA-256 (first 16 hex digits) of the numeric code's content (with ``only``: of the files and
-    folders named there): a rule parameter of the jobs that compute numbers, so that an edit of that
-    code reruns them, and touching a file without changing it does not."""
+def code_fingerprint(kind: str = "numbers") -> str:
+    """SHA-256 (first 16 hex digits) of the content of :func:`code_files` of ``kind``."""
     import hashlib
 
-    package = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        name = path.relative_to(package).as_posix()
-        if path.name in RESULTS_LAYER or (only and not any(name == o or name.startswith(o) for o in only)):
-            continue
-        digest.update(name.encode() + b"\0" + path.read_bytes())
+    for path in code_files(kind):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

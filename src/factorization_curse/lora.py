@@ -183,7 +183,7 @@ def finetune_lora(data_dir: str | Path, settings: LoraSettings, train_config: Tr
     """Fine-tune LoRA adapters on the dataset's training texts; write the adapters (``peft``'s
     ``save_pretrained``), the learning curve (validation accuracy every ``eval_every`` steps, as
     :func:`training.train_model` writes it) and the run's metadata."""
-    from .tasks import TASKS  # (imports evaluation, which this module imports too)
+    from .tasks import TASKS
 
     cfg = train_config
     device = resolve_device(cfg.device)

@@ -21,10 +21,12 @@ except fc.ConfigError as error:
     raise WorkflowError(f"config.yaml is invalid: {error}")
 
 PRESET = config["preset"]
-# content fingerprint of the library code that computes numbers: a parameter of those jobs (rerun
-# when that code changes, not when a file is only touched; README, "What reruns")
-CODE = fc.code_fingerprint()
-DATA_CODE = fc.code_fingerprint(fc.DATA_CODE)
+# content fingerprints of the code behind each kind of job (library modules and rule scripts), a
+# parameter of those jobs: rerun when that code changes, not when a file is only touched (README,
+# "What reruns")
+CODE = fc.code_fingerprint("numbers")
+DATA_CODE = fc.code_fingerprint("data")
+RESULTS_CODE = fc.code_fingerprint("results")
 RESULTS = f"results/{PRESET}"
 RUN = f"{RESULTS}/runs/{{dataset}}/{{objective}}/seed{{seed}}"
 ENV = "../../envs/pipeline.yaml"

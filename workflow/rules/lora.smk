@@ -14,6 +14,7 @@ rule finetune_lora:
     wildcard_constraints:
         objective="|".join(LORA_OBJECTIVES) or "(?!)",
     params:
+        code=CODE,
         settings=lambda wc: fc.lora_settings(config, wc.dataset, wc.objective),
         task=lambda wc: fc.dataset_task(config, wc.dataset)[0],
         seed=lambda wc: int(wc.seed),
@@ -44,6 +45,7 @@ rule evaluate_lora:
     wildcard_constraints:
         objective="|".join(LORA_OBJECTIVES) or "(?!)",
     params:
+        code=CODE,
         lora=lambda wc: fc.lora_settings(config, wc.dataset, wc.objective)["lora"],
         precision=lambda wc: fc.lora_settings(config, wc.dataset, wc.objective)["training"].get("precision", "auto"),
         task=lambda wc: fc.dataset_task(config, wc.dataset)[0],

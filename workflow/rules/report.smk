@@ -14,6 +14,7 @@ rule aggregate_results:
         table=f"{RESULTS}/tables/{{task}}.csv",
         markdown=f"{RESULTS}/tables/{{task}}.md",
     params:
+        code=RESULTS_CODE,
         objective_order=lambda wc: task_objectives(wc.task),
     log:
         f"{RESULTS}/logs/aggregate_results/{{task}}.log",
@@ -36,6 +37,7 @@ rule plot_figure:
             category="Figures",
         ),
     params:
+        code=RESULTS_CODE,
         objective_order=lambda wc: task_objectives(wc.task),
     log:
         f"{RESULTS}/logs/plot_figure/{{task}}.log",
@@ -53,6 +55,7 @@ rule aggregate_sweep:
     output:
         table=f"{RESULTS}/tables/sweeps/{{sweep}}.csv",
     params:
+        code=RESULTS_CODE,
         sweep=lambda wc: config["sweeps"][wc.sweep],
     log:
         f"{RESULTS}/logs/aggregate_sweep/{{sweep}}.log",
@@ -74,6 +77,7 @@ rule plot_sweep:
             category="Sweeps",
         ),
     params:
+        code=RESULTS_CODE,
         sweep=lambda wc: config["sweeps"][wc.sweep],
     log:
         f"{RESULTS}/logs/plot_sweep/{{sweep}}.log",
@@ -101,6 +105,7 @@ rule paper_table:
     wildcard_constraints:
         table="|".join(REFERENCE["tables"]),
     params:
+        code=RESULTS_CODE,
         preset=PRESET,
         seeds=config["seeds"],
     log:
@@ -123,6 +128,7 @@ rule qualitative_summary:
         page=report(f"{RESULTS}/tables/paper/table4.html", caption="../report/table4.rst", category="Tables"),
         latex=f"{RESULTS}/tables/paper/table4.tex",
     params:
+        code=RESULTS_CODE,
         thresholds=config["report"]["table4"],
         preset=PRESET,
         seeds=config["seeds"],
@@ -145,6 +151,7 @@ rule plot_overview:
         figure=report(f"{RESULTS}/figures/{fc_figures.FILES['overview']}", caption="../report/figure.rst",
                       category="Figures", subcategory="Overview"),
     params:
+        code=RESULTS_CODE,
         objective_order=TASK_OBJECTIVES,
         caption=lambda wc: figure_spec("overview")["caption"],
     log:
@@ -164,6 +171,7 @@ rule plot_learning_curves:
         figure=report(f"{RESULTS}/figures/{fc_figures.FILES['learning_curves']}", caption="../report/figure.rst",
                       category="Figures", subcategory="Paper figures"),
     params:
+        code=RESULTS_CODE,
         runs=lambda wc: curve_runs(figure_spec("figure4a")),
         objectives=lambda wc: figure_spec("figure4a")["objectives"],
         caption=lambda wc: figure_spec("figure4a")["caption"],
@@ -208,6 +216,7 @@ rule plot_entity_pca:
     wildcard_constraints:
         panel="[a-z]",
     params:
+        code=RESULTS_CODE,
         caption=lambda wc: figure_spec(f"figure4{wc.panel}")["caption"],
         task=lambda wc: figure_spec(f"figure4{wc.panel}")["task"],
     log:
@@ -229,6 +238,7 @@ rule plot_stargraph:
         figure=report(f"{RESULTS}/figures/{fc_figures.FILES['stargraph']}", caption="../report/figure.rst",
                       category="Figures", subcategory="Paper figures"),
     params:
+        code=RESULTS_CODE,
         objective_order=lambda wc: TASK_OBJECTIVES.get(fc_figures.STARGRAPH_TASK, []),
         caption=lambda wc: figure_spec("figure5a")["caption"],
     log:
@@ -248,6 +258,7 @@ rule plot_delayed_generalisation:
         figure=report(f"{RESULTS}/figures/{fc_figures.FILES['delayed_generalisation']}", caption="../report/figure.rst",
                       category="Figures", subcategory="Paper figures"),
     params:
+        code=RESULTS_CODE,
         runs=lambda wc: curve_runs(figure_spec("figure7")),
         tasks=lambda wc: figure_spec("figure7")["tasks"],
         objectives=lambda wc: figure_spec("figure7")["objectives"],
@@ -277,6 +288,7 @@ rule write_report:
         page=report(f"{RESULTS}/report.html", caption="../report/reproduction_report.rst", category="Report"),
         comparison=report(f"{RESULTS}/tables/paper/comparison.csv", caption="../report/comparison.rst", category="Tables"),
     params:
+        code=RESULTS_CODE,
         preset=PRESET,
         seeds=config["seeds"],
         task_objectives=TASK_OBJECTIVES,
