@@ -1,4 +1,4 @@
-"""Answer every held-out question with the LoRA fine-tuned model and score it (rule evaluate_lora)."""
+"""Answer every test question with the LoRA fine-tuned model and score it (rule evaluate_lora)."""
 import torch
 
 from factorization_curse.logs import log_to

@@ -1,4 +1,4 @@
-"""Answer every held-out question greedily and score it (rule evaluate_model)."""
+"""Answer every test question greedily and score it once (rule evaluate_model)."""
 import torch
 
 from factorization_curse.evaluation import evaluate_model

@@ -10,7 +10,7 @@ from factorization_curse.plotting import plot_forward_backward
 log = log_to(snakemake.log[0])
 table = pd.read_csv(snakemake.input.table)
 plot_forward_backward(table, snakemake.output.figure, snakemake.params.objective_order,
-                      title=f"{snakemake.wildcards.task}: held-out questions answered exactly",
+                      title=f"{snakemake.wildcards.task}: test questions answered exactly",
                       chance=load_info(snakemake.input.data).get("chance_exact_match"),
                       variant_columns=variant_columns(table))
 log(f"wrote {snakemake.output.figure}")

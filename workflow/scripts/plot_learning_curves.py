@@ -1,4 +1,4 @@
-"""Paper Figure 4a: held-out accuracy over training steps, one line per objective."""
+"""Paper Figure 4a: validation accuracy over training steps, one line per objective."""
 from factorization_curse.aggregation import read_curves
 from factorization_curse.logs import log_to
 from factorization_curse.plotting import plot_learning_curves
