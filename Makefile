@@ -34,7 +34,9 @@ report: $(STAMP)
 sweeps: $(STAMP)
 	$(BIN)/snakemake --cores all sweeps
 
+# the suite, after Snakemake's linter (exits non-zero on any finding)
 test: $(STAMP)
+	$(BIN)/snakemake --lint
 	$(BIN)/python -m pytest
 
 # Speed of every objective at the tiny and paper sizes beside Hugging Face GPT-2/BERT (CSV in results/bench/)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import sys
 import time
 from pathlib import Path
 
@@ -23,14 +22,16 @@ import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 from factorization_curse import config as fc  # noqa: E402
 from factorization_curse.data import encode_examples, load_split, load_tokenizer  # noqa: E402
-from factorization_curse.evaluation import predict, summarize  # noqa: E402
+from factorization_curse.evaluation import predict  # noqa: E402
+from factorization_curse.metrics import summarize  # noqa: E402
 from factorization_curse.objectives import Objective  # noqa: E402
-from factorization_curse.tasks import make_dataset  # noqa: E402
-from factorization_curse.training import TrainConfig, autocast, autocast_dtype, load_model, train_model  # noqa: E402
+from factorization_curse.data import make_dataset  # noqa: E402
+from factorization_curse.model import load_model  # noqa: E402
+from factorization_curse.runtime import autocast, autocast_dtype  # noqa: E402
+from factorization_curse.training import TrainConfig, train_model  # noqa: E402
 
 
 def train_and_score(config: dict, task: str, objective_id: str, bos_position: str, seed: int, work: Path) -> dict:

@@ -17,7 +17,6 @@ and writes it as CSV (default results/bench/speed-<device>.csv). Columns:
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,16 +26,16 @@ import torch
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
-from factorization_curse import benchmark as bench  # noqa: E402
+from factorization_curse import throughput as bench  # noqa: E402
 from factorization_curse import config as fc  # noqa: E402
 from factorization_curse.data import encode_examples, load_split, load_tokenizer  # noqa: E402
 from factorization_curse.model import ModelConfig  # noqa: E402
 from factorization_curse.objectives import Objective  # noqa: E402
-from factorization_curse.tasks import make_dataset  # noqa: E402
-from factorization_curse.training import TrainConfig, autocast_dtype, resolve_device  # noqa: E402
-from factorization_curse.training import device_name as describe_device  # noqa: E402
+from factorization_curse.data import make_dataset  # noqa: E402
+from factorization_curse.runtime import autocast_dtype, resolve_device  # noqa: E402
+from factorization_curse.runtime import device_name as describe_device  # noqa: E402
+from factorization_curse.training import TrainConfig  # noqa: E402
 
 
 HF_NAMES = bench.HF_EQUIVALENT

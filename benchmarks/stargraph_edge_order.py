@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 from factorization_curse.data import load_split  # noqa: E402
 from factorization_curse.tasks.stargraph import parse_line  # noqa: E402

@@ -3,9 +3,9 @@ import json
 import pandas as pd
 import pytest
 
-from factorization_curse.aggregation import (COLUMNS, CURVE_COLUMNS, aggregate_results, aggregate_sweep, paper_layout,
+from factorization_curse.analysis.tables import (COLUMNS, CURVE_COLUMNS, aggregate_results, aggregate_sweep, paper_layout,
                                              read_curves, variant_columns, variant_layout)
-from factorization_curse.plotting import objective_colour, plot_forward_backward, plot_sweep
+from factorization_curse.analysis.plotting import objective_colour, plot_forward_backward, plot_sweep
 
 
 def evaluation(objective, seed, fwd, bwd, dataset="retrieval"):
@@ -38,7 +38,8 @@ def test_sweep_table_carries_the_parameter(tmp_path):
     sweep = {"task": "retrieval", "parameter": "entity_length", "values": [1, 2], "objectives": ["ar-rev"]}
     paths = write(tmp_path, [evaluation("ar-rev", 0, 100, 100, "retrieval_entity_length-1"),
                              evaluation("ar-rev", 0, 100, 0, "retrieval_entity_length-2")])
-    table = aggregate_sweep(paths, sweep, tmp_path / "s.csv")
+    info = {f"retrieval_entity_length-{v}": {"config": {"entity_length": v}} for v in (1, 2)}
+    table = aggregate_sweep(paths, sweep["parameter"], info, tmp_path / "s.csv")
     backward = table[(table.direction == "backward") & (table.metric == "exact_match")]
     assert dict(zip(backward.entity_length, backward.value)) == {1: 100, 2: 0}
     plot_sweep(table, tmp_path / "s.pdf", "entity_length", ["ar-rev"], title="s")

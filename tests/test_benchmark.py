@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from factorization_curse import benchmark as bench
+from factorization_curse import throughput as bench
 from factorization_curse.model import ModelConfig
 from factorization_curse.objectives import Objective
 from factorization_curse.training import TrainConfig

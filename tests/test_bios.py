@@ -5,10 +5,12 @@ import pytest
 
 from factorization_curse.data import encode_examples, load_split, load_tokenizer
 from factorization_curse.subword import BPETokenizer, learn_merges
-from factorization_curse.tasks import TASKS, TaskData, check_no_leak, make_dataset
+from factorization_curse.data import load_tokenizer_file, make_dataset
+from factorization_curse.tasks import TASKS
+from factorization_curse.tasks.base import TaskData, check_no_leak
 from factorization_curse.tasks.bios import ATTRIBUTES, BiosConfig, make_bios
 from factorization_curse.tasks.bios_pools import POOLS
-from factorization_curse.vocabulary import SPECIAL_TOKENS, load_tokenizer_file
+from factorization_curse.vocabulary import SPECIAL_TOKENS
 
 CONFIG = BiosConfig(num_people=60, bpe_vocab_size=256)
 
@@ -55,19 +57,19 @@ def test_names_and_birth_dates_unique(data):
 
 def test_every_person_has_a_bio_and_both_questions_and_no_leak(data):
     check_no_leak(data)
-    assert sorted(e.entity for e in statements(data)) == list(range(60))
+    assert sorted(e.fact for e in statements(data)) == list(range(60))
     for index in range(60):
-        asked = sorted(e.direction for e in queries(data) if e.entity == index)
+        asked = sorted(e.direction for e in queries(data) if e.fact == index)
         assert asked == ["backward", "forward"]
-    train_people = {e.entity for e in data.train if e.kind == "query"}
-    assert len(train_people) == 30 and train_people.isdisjoint({e.entity for e in data.test})
+    train_people = {e.fact for e in data.train if e.kind == "query"}
+    assert len(train_people) == 30 and train_people.isdisjoint({e.fact for e in data.test})
     assert all(e.kind == "query" for e in data.test)
 
 
 def test_entity_spans_point_at_names_dates_and_values(data):
     by_person = {}
     for e in queries(data):
-        by_person.setdefault(e.entity, {})[e.direction] = e
+        by_person.setdefault(e.fact, {})[e.direction] = e
     for index, asked in by_person.items():
         forward, backward = asked["forward"], asked["backward"]
         name, date = forward.prompt[slice(*forward.prompt_entities[0])], forward.answer
@@ -93,9 +95,9 @@ def test_attribute_subset_and_permuted_sentences():
     assert all(len(b.prompt_entities) == 3 and b.prompt.count(".") == 2 for b in bios)
     # permuted: some biographies start with the employer sentence, and the name still comes first
     firsts = [b.prompt[slice(*b.prompt_entities[1])] for b in bios]
-    dates = {e.entity: e.answer for e in queries(data) if e.direction == "forward"}
-    assert any(f != dates[b.entity] for f, b in zip(firsts, bios))
-    assert any(f == dates[b.entity] for f, b in zip(firsts, bios))
+    dates = {e.fact: e.answer for e in queries(data) if e.direction == "forward"}
+    assert any(f != dates[b.fact] for f, b in zip(firsts, bios))
+    assert any(f == dates[b.fact] for f, b in zip(firsts, bios))
     assert all(b.prompt_entities[0][0] == 0 for b in bios)
     # the same seed gives the same people whatever the sentences are
     full = make_bios(BiosConfig(num_people=40, bpe_vocab_size=256), seed=2)
@@ -208,8 +210,8 @@ def test_pool_scale_shrinks_the_pools():
 def test_multiplicity_writes_several_biographies_per_person():
     data = make_bios(BiosConfig(num_people=20, biographies_per_person=3, bpe_vocab_size=256), seed=0)
     bios = [e for e in data.train if e.kind == "statement"]
-    assert sorted(e.entity for e in bios) == sorted(list(range(20)) * 3)
-    texts = {i: {e.prompt for e in bios if e.entity == i} for i in range(20)}
+    assert sorted(e.fact for e in bios) == sorted(list(range(20)) * 3)
+    texts = {i: {e.prompt for e in bios if e.fact == i} for i in range(20)}
     assert sum(len(t) > 1 for t in texts.values()) >= 15  # fresh templates: mostly different texts
     with pytest.raises(ValueError, match="bios.biographies_per_person"):
         BiosConfig(biographies_per_person=0)

@@ -120,7 +120,7 @@ def test_sweep_datasets_override_one_parameter(config):
     task, params = dataset_task(config, "retrieval_entity_length-5")
     assert task == "retrieval" and params["entity_length"] == 5
     assert params["num_pairs"] == config["presets"]["tiny"]["data"]["retrieval"]["num_pairs"]
-    with pytest.raises(ConfigError, match="no value '9'"):
+    with pytest.raises(ConfigError, match="unknown dataset 'retrieval_entity_length-9'"):
         dataset_task(config, "retrieval_entity_length-9")
 
 
@@ -135,7 +135,7 @@ def test_variants_are_datasets_of_their_task(config):
     # the variant trains and asks for resources as its task does
     assert run_settings(config, "wikireversal_split-different", "mlm-u") == run_settings(config, "wikireversal", "mlm-u")
     assert training_resources(config, "wikireversal_split-different") == training_resources(config, "wikireversal")
-    with pytest.raises(ConfigError, match="no value 'same'"):
+    with pytest.raises(ConfigError, match="unknown dataset 'wikireversal_split-same'"):
         dataset_task(config, "wikireversal_split-same")
     config.pop("variants")
     check_config(config)
@@ -155,9 +155,20 @@ def test_paper_preset_trains_wikireversal_with_appendix_e3_settings(config):
 
 
 def test_every_library_module_and_rule_script_identifies_some_job():
-    from factorization_curse.config import PACKAGE, SCRIPTS, code_files
+    from factorization_curse.runtime import PACKAGE, SCRIPTS, code_files
 
     numbers, results, data = (set(code_files(k)) for k in ("numbers", "results", "data"))
-    assert not numbers & results and data <= numbers
+    # the results layer and the numeric code share only the modules both use (metrics, answers, runtime)
+    assert {p.name for p in numbers & results} == {"metrics.py", "answers.py", "runtime.py"} and data <= numbers
     everything = {p for p in PACKAGE.rglob("*.py") if p.name != "config.py"} | set(SCRIPTS.glob("*.py"))
     assert numbers | results == everything
+
+
+def test_evaluation_asks_for_a_gpu_where_training_does(config):
+    from factorization_curse.config import evaluation_resources, training_resources
+
+    assert evaluation_resources(config, "retrieval")["gpu"] == 0  # tiny: CPU
+    config["preset"] = "paper"
+    train, evaluate = training_resources(config, "bios"), evaluation_resources(config, "bios")
+    assert train["gpu"] >= 1 and evaluate["gpu"] == 1 and evaluate["gpu_model"] == train["gpu_model"]
+    assert evaluate["runtime"] == 30 and evaluate["mem_mb"] == train["mem_mb"]

@@ -5,10 +5,12 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from factorization_curse.distributed import Processes, run_with_torchrun
+from factorization_curse.distributed import Processes
+from factorization_curse.launch import run_with_torchrun
 from factorization_curse.objectives import Objective
-from factorization_curse.tasks import make_dataset
-from factorization_curse.training import TrainConfig, load_model, train_model
+from factorization_curse.data import make_dataset
+from factorization_curse.model import load_model
+from factorization_curse.training import TrainConfig, train_model
 
 MODEL = {"architecture": "decoder", "n_layer": 1, "n_head": 2, "d_model": 16}
 

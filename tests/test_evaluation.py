@@ -3,9 +3,9 @@ import json
 import pandas as pd
 import pytest
 
-from factorization_curse.aggregation import aggregate_results
+from factorization_curse.analysis.tables import aggregate_results
 from factorization_curse.answers import match_normalised, normalise_answer, normaliser_description
-from factorization_curse.evaluation import summarize
+from factorization_curse.metrics import summarize
 from factorization_curse.tasks import TASKS
 
 
@@ -36,20 +36,34 @@ def test_incorrect_inference_counts_answers_that_are_the_other_side():
 
 def test_tasks_without_an_other_side_report_no_incorrect_inference():
     summary = summarize([prediction("forward", [1, 2], [1, 3])])
-    assert "incorrect_inference" not in summary["forward"] and "position_accuracy" not in summary["forward"]
+    assert set(summary["forward"]) == {"exact_match", "token_accuracy", "count"}
 
 
 def test_position_accuracy_per_answer_token():
     predictions = [prediction("forward", [4, 2, 6], [4, 2, 6]), prediction("forward", [4, 3, 6], [4, 2, 6])]
-    assert summarize(predictions, positions=True)["forward"]["position_accuracy"] == [100.0, 50.0, 100.0]
+    forward = summarize(predictions, positions=True)["forward"]
+    assert [forward[f"position_{k}"] for k in (1, 2, 3)] == [100.0, 50.0, 100.0] and "position_4" not in forward
+
+
+def test_every_metric_evaluation_writes_is_registered_and_an_unknown_one_is_an_error():
+    from factorization_curse.metrics import METRICS, metric, metric_values
+
+    predictions = [prediction("backward", [4, 2], [4, 2], other=[1, 1]), prediction("backward", [4, 3], [4, 2], other=[1, 1])]
+    values = summarize(predictions, positions=True)["backward"]
+    assert set(metric_values(values)) == {*METRICS, "position_1", "position_2"}
+    assert metric("position_2").label == "Accuracy at answer token 2"
+    with pytest.raises(KeyError, match="unknown metric 'calibration'"):
+        metric("calibration")
+    with pytest.raises(KeyError, match="register them"):
+        metric_values({**values, "calibration": 3.0})
 
 
 def test_tables_carry_incorrect_inference_positions_and_chance(tmp_path):
     evaluation = {"task": "relationship", "dataset": "relationship", "objective": "mlm-u", "seed": 0, "metrics": {
-        "forward": {"exact_match": 90.0, "token_accuracy": 95.0, "incorrect_inference": 2.0, "count": 50,
-                    "position_accuracy": [99.0, 91.0]},
-        "backward": {"exact_match": 80.0, "token_accuracy": 85.0, "incorrect_inference": 10.0, "count": 50,
-                     "position_accuracy": [81.0, 80.0]},
+        "forward": {"exact_match": 90.0, "token_accuracy": 95.0, "incorrect_inference": 2.0, "position_1": 99.0,
+                    "position_2": 91.0, "count": 50},
+        "backward": {"exact_match": 80.0, "token_accuracy": 85.0, "incorrect_inference": 10.0, "position_1": 81.0,
+                     "position_2": 80.0, "count": 50},
     }}
     (tmp_path / "e.json").write_text(json.dumps(evaluation))
     aggregate_results([tmp_path / "e.json"], tmp_path / "t.csv", tmp_path / "t.md", ["mlm-u"], {"chance_exact_match": 50.0})
@@ -92,3 +106,25 @@ def test_only_wikireversal_compares_normalised_answers():
     assert [name for name, task in TASKS.items() if task.answer_normaliser is not None] == ["wikireversal"]
     assert normaliser_description(TASKS["wikireversal"].answer_normaliser).startswith(
         "Answers compared as text, ignoring case and surrounding whitespace and punctuation:")
+
+
+def test_every_test_question_gets_a_row_of_the_per_question_table(tmp_path):
+    from factorization_curse.evaluation import QUESTION_COLUMNS, write_evaluation
+
+    predictions = [prediction("forward", [4, 2], [4, 2], other=[7]), prediction("forward", [4, 3], [4, 2], other=[7]),
+                   prediction("backward", [7], [7], other=[4, 2])]
+    rows = [{"fact": 3}, {"fact": 5}, {"fact": 3}]
+    run = {"task": "relationship", "dataset": "relationship", "objective": "mlm-u", "seed": 2}
+    result = write_evaluation(predictions, rows, run, lambda ids: " ".join(map(str, ids)), 1.0, "cpu",
+                              tmp_path / "eval.json", tmp_path / "predictions.jsonl", tmp_path / "questions.parquet",
+                              log=lambda s: None)
+    table = pd.read_parquet(tmp_path / "questions.parquet")
+    assert list(table.columns) == QUESTION_COLUMNS + ["exact_match", "token_accuracy", "incorrect_inference"]
+    assert table.question.tolist() == [0, 1, 2] and table.fact.tolist() == [3, 5, 3] and set(table.seed) == {2}
+    assert table.token_accuracy.tolist() == [1.0, 0.5, 1.0]
+    # eval.json's numbers are the per-question table's means
+    for direction, values in result["metrics"].items():
+        part = table[table.direction == direction]
+        assert values["exact_match"] == 100 * part.exact_match.mean() and values["count"] == len(part)
+    lines = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
+    assert [(p["question"], p["fact"]) for p in lines] == [(0, 3), (1, 5), (2, 3)]

@@ -7,7 +7,8 @@ import torch
 from factorization_curse.evaluation import generate_by_reencoding, generate_with_cache
 from factorization_curse.model import KeyValueCache, ModelConfig, Transformer, attention
 from factorization_curse.objectives import Objective
-from factorization_curse.training import autocast, autocast_dtype, cpu_computes_bf16, loss_on
+from factorization_curse.runtime import autocast, autocast_dtype, cpu_computes_bf16
+from factorization_curse.training import loss_on
 
 from .conftest import make_batch
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from factorization_curse.figures import FigureSettingsError, check_figure_settings, figure_specs
+from factorization_curse.analysis.figures import FigureSettingsError, check_figure_settings, figure_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = yaml.safe_load((ROOT / "config.yaml").read_text())["report"]["figures"]

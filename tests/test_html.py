@@ -1,4 +1,4 @@
-from factorization_curse.html import markdown_to_html
+from factorization_curse.analysis.html import markdown_to_html
 
 MARKDOWN = """# Table 1 (tiny)
 

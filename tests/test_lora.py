@@ -14,7 +14,7 @@ pytest.importorskip("peft", reason="the LoRA extra is not installed (pip install
 
 from factorization_curse import lora  # noqa: E402
 from factorization_curse.config import ConfigError, check_config, lora_settings, task_objectives  # noqa: E402
-from factorization_curse.tasks import make_dataset  # noqa: E402
+from factorization_curse.data import make_dataset  # noqa: E402
 from factorization_curse.training import TrainConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

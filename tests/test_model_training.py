@@ -9,8 +9,9 @@ from factorization_curse.data import encode_examples, load_split, load_tokenizer
 from factorization_curse.evaluation import generate, predict
 from factorization_curse.model import ModelConfig, Transformer
 from factorization_curse.objectives import Objective
-from factorization_curse.tasks import make_dataset
-from factorization_curse.training import TrainConfig, TrainingInterrupted, load_model, loss_on, train_model
+from factorization_curse.data import make_dataset
+from factorization_curse.model import load_model
+from factorization_curse.training import TrainConfig, TrainingInterrupted, loss_on, train_model
 
 from .conftest import make_batch
 

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from factorization_curse import plotting
-from factorization_curse.aggregation import COLUMNS, CURVE_COLUMNS
-from factorization_curse.paper import CELL_COLUMNS
+from factorization_curse.analysis import plotting
+from factorization_curse.analysis.tables import COLUMNS, CURVE_COLUMNS
+from factorization_curse.analysis.paper import CELL_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 OBJECTIVES = ["ar", "mlm-u", "plm"]

@@ -8,7 +8,7 @@ from factorization_curse.data import encode_examples, load_split, load_tokenizer
 from factorization_curse.evaluation import NEVER_GENERATED, predict, question_layout
 from factorization_curse.model import ModelConfig, Transformer
 from factorization_curse.objectives import Objective
-from factorization_curse.tasks import make_dataset
+from factorization_curse.data import make_dataset
 from factorization_curse.training import TrainConfig, train_model
 from factorization_curse.vocabulary import EOS_ID, MASK_ID, SPECIAL_TOKENS
 
@@ -85,7 +85,7 @@ def test_fixed_rate_mlm_answers_the_questions_it_was_trained_on(tmp_path):
     objective = Objective("mlm-40", "mlm", {"rate": 0.4})
     train_model(data, objective, {"architecture": "encoder", "n_layer": 2, "n_head": 4, "d_model": 64}, cfg,
                 tmp_path / "model.pt", tmp_path / "metrics.jsonl", tmp_path / "run.json", log=lambda s: None)
-    from factorization_curse.training import load_model
+    from factorization_curse.model import load_model
 
     model, _ = load_model(tmp_path / "model.pt")
     tokenizer = load_tokenizer(data)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from factorization_curse import paper, report
-from factorization_curse.aggregation import COLUMNS
+from factorization_curse.analysis import paper, report
+from factorization_curse.analysis.tables import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 

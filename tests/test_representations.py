@@ -7,7 +7,7 @@ import torch
 from factorization_curse import data as data_io
 from factorization_curse.model import ModelConfig, Transformer
 from factorization_curse.representations import entity_pca, entity_representations, principal_components, reading_states
-from factorization_curse.tasks import make_dataset
+from factorization_curse.data import make_dataset
 from factorization_curse.vocabulary import BOS_ID
 
 from .conftest import FIRST_CONTENT_ID
@@ -45,7 +45,7 @@ def test_entity_representations_one_point_per_entity(tmp_path):
     tokenizer = data_io.load_tokenizer(data_dir)
     model = tiny_model("decoder", vocab=len(tokenizer))
     rows = data_io.load_split(data_dir, "train")
-    test_facts = {int(r["entity"]) for r in data_io.load_split(data_dir, "test")}
+    test_facts = {int(r["fact"]) for r in data_io.load_split(data_dir, "test")}
     meta, vectors = entity_representations(model, rows, tokenizer, "left-to-right", test_facts)
     assert vectors.shape == (30, 16) and len(meta) == 30  # A, B, C of 10 chains
     assert sorted(meta.role.value_counts().items()) == [("A", 10), ("B", 10), ("C", 10)]
@@ -55,7 +55,7 @@ def test_entity_representations_one_point_per_entity(tmp_path):
     encoded = data_io.encode_examples([statement], tokenizer)
     states = reading_states(model, encoded.tokens, "left-to-right")[0]
     first = states[encoded.entities[0] == 1].mean(0).numpy()
-    row = meta.index[(meta.fact == statement["entity"]) & (meta.role == "A")][0]
+    row = meta.index[(meta.fact == statement["fact"]) & (meta.role == "A")][0]
     assert np.allclose(vectors[row], first, atol=1e-6)
 
     model_path = tmp_path / "model.pt"

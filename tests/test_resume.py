@@ -15,8 +15,8 @@ import pytest
 import torch
 import yaml
 
-from factorization_curse.tasks import make_dataset
-from factorization_curse.training import load_model
+from factorization_curse.data import make_dataset
+from factorization_curse.model import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 60

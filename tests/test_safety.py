@@ -8,11 +8,13 @@ import os
 import pytest
 import torch
 
-from factorization_curse import training
+from factorization_curse import runtime
 from factorization_curse.evaluation import evaluate_model
 from factorization_curse.objectives import Objective
-from factorization_curse.tasks import make_dataset
-from factorization_curse.training import TrainConfig, UnreadableFileError, load_model, train_model
+from factorization_curse.data import make_dataset
+from factorization_curse.model import load_model
+from factorization_curse.runtime import UnreadableFileError
+from factorization_curse.training import TrainConfig, train_model
 
 RETRIEVAL = {"num_pairs": 30, "entity_length": 2, "token_pool_size": 16, "query_train_fraction": 0.5}
 OBJECTIVE = Objective("mlm-u", "mlm-uniform", {})
@@ -104,7 +106,7 @@ def test_a_model_is_never_scored_on_another_dataset(dataset, tmp_path):
 
 def test_a_full_disk_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatch):
     target = tmp_path / "checkpoint.pt"
-    training.atomic_save({"step": 1}, target)
+    runtime.atomic_save({"step": 1}, target)
 
     def full_disk(obj, path):
         with open(path, "wb") as f:
@@ -113,9 +115,9 @@ def test_a_full_disk_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatc
 
     monkeypatch.setattr(torch, "save", full_disk)
     with pytest.raises(OSError, match="no space left on device while writing .*checkpoint.pt"):
-        training.atomic_save({"step": 2}, target)
+        runtime.atomic_save({"step": 2}, target)
     monkeypatch.undo()
-    assert training.load_state(target)["step"] == 1
+    assert runtime.load_state(target)["step"] == 1
     assert not (tmp_path / "checkpoint.pt.tmp").exists()
 
 

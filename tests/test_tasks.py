@@ -1,7 +1,8 @@
 import pytest
 
 from factorization_curse.data import encode_examples, load_split, load_tokenizer
-from factorization_curse.tasks import TaskData, check_no_leak, make_dataset, unmark
+from factorization_curse.data import make_dataset
+from factorization_curse.tasks.base import TaskData, check_no_leak, unmark
 from factorization_curse.tasks.relationship import RelationshipConfig, make_relationship
 from factorization_curse.tasks.retrieval import RetrievalConfig, make_retrieval
 
@@ -23,14 +24,14 @@ def test_retrieval_entities_unique_and_formats():
         key = q.prompt.split()[1:-1]
         assert q.prompt.startswith("<value-of>") and q.answer == values[keys.index(" ".join(key))]
     for q in backward:
-        assert q.prompt.startswith("<key-of>") and q.answer == keys[q.entity]
+        assert q.prompt.startswith("<key-of>") and q.answer == keys[q.fact]
 
 
 def test_retrieval_no_test_query_in_training():
     data = make_retrieval(CONFIG, seed=1)
     check_no_leak(data)
-    train_entities = {e.entity for e in data.train if e.kind == "query"}
-    assert train_entities.isdisjoint({e.entity for e in data.test})
+    train_entities = {e.fact for e in data.train if e.kind == "query"}
+    assert train_entities.isdisjoint({e.fact for e in data.test})
     bad = TaskData(train=data.train + [data.test[0]], test=data.test, vocabulary=data.vocabulary)
     with pytest.raises(AssertionError, match="test queries also appear in training"):
         check_no_leak(bad)
@@ -63,20 +64,20 @@ REL = RelationshipConfig(num_facts=50, entity_length=2, token_pool_size=20, quer
 
 def test_relationship_chains_and_questions():
     data = make_relationship(REL, seed=0)
-    statements = {e.entity: e.prompt.split(" => ") for e in data.train if e.kind == "statement"}
+    statements = {e.fact: e.prompt.split(" => ") for e in data.train if e.kind == "statement"}
     assert len(statements) == 50
     entities = [x for chain in statements.values() for x in chain]
     assert len(set(entities)) == 150 and all(len(x.split()) == 2 for x in entities)  # unique, 2 tokens
     for q in data.train + data.test:
         if q.kind != "query":
             continue
-        a, b, c = statements[q.entity]
+        a, b, c = statements[q.fact]
         if q.direction == "forward":
             assert (q.prompt, q.answer, q.other_answer) == (f"{b} =>", c, a)
         else:
             assert (q.prompt, q.answer, q.other_answer) == (f"{b} <=", a, c)
-    tested = {e.entity for e in data.test}
-    assert len(tested) == 20 and tested.isdisjoint({e.entity for e in data.train if e.kind == "query"})
+    tested = {e.fact for e in data.test}
+    assert len(tested) == 20 and tested.isdisjoint({e.fact for e in data.train if e.kind == "query"})
     check_no_leak(data)
 
 
@@ -120,11 +121,11 @@ def test_marks_are_parsed_and_checked():
     ("stargraph", {"degree": 2, "path_length": 3, "num_nodes": 15, "num_train": 200, "num_test": 300}),
 ])
 def test_validation_split_is_disjoint_from_test_and_training_by_fact(tmp_path, task, params):
-    from factorization_curse.tasks import VALIDATION_MINIMUM
+    from factorization_curse.tasks.base import VALIDATION_MINIMUM
 
     make_dataset(task, params, 0, tmp_path / "d")
     train, validation, test = (load_split(tmp_path / "d", s) for s in ("train", "validation", "test"))
-    facts = {s: {r["entity"] for r in rows if r["kind"] == "query"} for s, rows in
+    facts = {s: {r["fact"] for r in rows if r["kind"] == "query"} for s, rows in
              (("train", train), ("validation", validation), ("test", test))}
     assert facts["validation"].isdisjoint(facts["test"])
     assert facts["validation"].isdisjoint(facts["train"]) and facts["test"].isdisjoint(facts["train"])

@@ -11,9 +11,11 @@ import yaml
 from factorization_curse.config import ConfigError, check_config
 from factorization_curse.data import encode_examples, load_split, load_tokenizer
 from factorization_curse.subword import BPETokenizer
-from factorization_curse.tasks import TASKS, check_no_leak, make_dataset
+from factorization_curse.data import make_dataset
+from factorization_curse.tasks import TASKS
+from factorization_curse.tasks.base import check_no_leak
 from factorization_curse.tasks.wikireversal import (
-    FILTER_STEPS, TEMPLATES, GenWikiNotFound, Triple, WikiReversalConfig, build_benchmark, check_genwiki,
+    FILTER_STEPS, TEMPLATES, GenWikiNotFound, Triple, WikiReversalConfig, filter_triples, check_genwiki,
     distinct_triples, entity_position, fill_slots, forward_triples, frequent_relations, generic_templates,
     genwiki_files, make_wikireversal, occurring_triples, questions, read_genwiki, relation_stats, split_questions,
     unique_head_relation, unique_relation_tail,
@@ -122,8 +124,8 @@ HAND_MADE = [
 ]
 
 
-def test_build_benchmark_removes_exactly_what_each_filter_should():
-    bench = build_benchmark(HAND_MADE, min_relation_count=2)
+def test_filter_triples_removes_exactly_what_each_filter_should():
+    bench = filter_triples(HAND_MADE, min_relation_count=2)
     assert bench.triples == [T("Agostino Magliani", "birthPlace", "Laurino"), T("Dee Roe", "birthPlace", "Lima")]
     assert bench.removed == {
         FILTER_STEPS[1]: 3,  # Rome, The Starry Night, the malformed record's triple
@@ -146,7 +148,7 @@ def test_ambiguity_is_judged_on_one_set_not_in_sequence():
     records = [record("<ENT_0> <ENT_1> <ENT_2>", ["a", "x", "y"], [["a", "r", "x"], ["a", "r", "y"]]),
                record("<ENT_0> <ENT_1>", ["b", "y"], [["b", "r", "y"]]),
                record("<ENT_0> <ENT_1>", ["c", "z"], [["c", "r", "z"]])]
-    bench = build_benchmark(records, 1)
+    bench = filter_triples(records, 1)
     assert bench.triples == [T("c", "r", "z")]
     assert bench.removed[FILTER_STEPS[4]] == 2 and bench.removed[FILTER_STEPS[5]] == 1
 
@@ -189,12 +191,12 @@ def test_no_held_out_question_in_training(split_seeds):
     trained = {e.prompt for e in data.train if e.kind == "query"}
     assert all(e.kind == "query" and e.prompt not in trained for e in data.test)
     for direction in ("forward", "backward"):
-        held_out = {e.entity for e in data.test if e.direction == direction}
-        train = {e.entity for e in data.train if e.direction == direction}
+        held_out = {e.fact for e in data.test if e.direction == direction}
+        train = {e.fact for e in data.train if e.direction == direction}
         assert held_out.isdisjoint(train) and len(held_out | train) == 487
         assert len(train) == round(0.8 * 487)
-    forward_out = {e.entity for e in data.test if e.direction == "forward"}
-    backward_out = {e.entity for e in data.test if e.direction == "backward"}
+    forward_out = {e.fact for e in data.test if e.direction == "forward"}
+    backward_out = {e.fact for e in data.test if e.direction == "backward"}
     assert (forward_out == backward_out) == (split_seeds == "same")
 
 
@@ -287,7 +289,7 @@ def test_sample_benchmark(data):
     triples = list(csv.DictReader(io.StringIO(data.files["triples.csv"])))
     assert len(triples) == 487 and {r["forward"] for r in triples} == {"train", "test"}
     for e in queries:  # every question is about a kept triple, and its answer is that triple's other entity
-        row = triples[e.entity]
+        row = triples[e.fact]
         asked, answer = (row["head"], row["tail"]) if e.direction == "forward" else (row["tail"], row["head"])
         assert e.answer == answer and e.answer_entities == [[0, len(answer)]]
         assert e.prompt[slice(*e.prompt_entities[0])] == asked

@@ -4,23 +4,23 @@
 architecture and objective; this module merges them for one (dataset, objective) so that each job
 receives only the settings it uses (Snakemake reruns a job when its params change).
 
-A dataset (and run folder) is named after its task (``retrieval``), or ``<name>-<value>`` for a
-dataset derived from a task by setting one generator parameter: a point of a sweep (``sweeps``,
-extra experiments) or a variant (``variants``: run by ``all`` beside the task and aggregated into
-the task's table, e.g. ``wikireversal_split-different``).
+Datasets are planned, never decoded: :func:`planned_datasets` lists every dataset the config
+defines, each with its task, generator settings and training overrides: the task's own, every
+point of a sweep (``sweeps``, extra experiments) and every variant (``variants``: run by ``all``
+beside the task and aggregated into the task's table, e.g. WikiReversal's ``split_seeds:
+different``). A derived dataset's folder is called ``<name>-<value>``; nothing reads a setting back
+out of that name.
+
+Torch-free at import (the results layer and the DAG build import it); the checks that build model
+and objective objects import those modules when they run.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import fields
-from pathlib import Path
+from dataclasses import dataclass, field, fields
 
-from .model import ARCHITECTURES
-from .objectives import Objective
 from .tasks import TASKS
-from .training import CADENCE_KEYS, TrainConfig
-
 
 class ConfigError(ValueError):
     """A config that would fail later; raised before any job starts."""
@@ -38,6 +38,8 @@ def _check_entities(config: dict, task: str, objective_ids: list[str], where: st
     """Entity-level objectives need a task that marks its entities."""
     if TASKS[task].marks_entities:
         return
+    from .objectives import Objective
+
     needy = [o for o in objective_ids if o in config["objectives"]
              and Objective.from_config(o, config["objectives"][o]).spec.needs_entities]
     if needy:
@@ -67,57 +69,67 @@ def preset(config: dict) -> dict:
     return config["presets"][name]
 
 
-def sweep_dataset(sweep: str, value) -> str:
-    """The dataset (and run directory) name of one sweep point or variant: ``<name>-<value>``."""
-    return f"{sweep}-{value}"
+@dataclass(frozen=True)
+class PlannedDataset:
+    """One dataset the config defines: its folder name, task and generator settings; for a sweep
+    point or a variant, which one (``group``), the setting that derives it from its task
+    (``setting``: {parameter: value}) and the sweep's training overrides."""
+
+    name: str
+    task: str
+    data: dict
+    group: str | None = None
+    setting: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
 
 
-def split_sweep_dataset(dataset: str) -> tuple[str, str]:
-    """``<name>-<value>`` back to (sweep or variant name, value as written)."""
-    sweep, _, value = dataset.rpartition("-")
-    return sweep, value
+def derived_name(group: str, value) -> str:
+    """The folder name of one sweep point or variant: ``<name>-<value>`` (written, never parsed)."""
+    return f"{group}-{value}"
 
 
-def _derivation(config: dict, name: str) -> dict | None:
-    """The sweep or the variant called ``name`` (both derive datasets from a task), or None."""
-    return config.get("sweeps", {}).get(name) or config.get("variants", {}).get(name)
+def planned_datasets(config: dict) -> dict[str, PlannedDataset]:
+    """Every dataset of the config by name: the tasks', then each variant's and each sweep's points
+    (generator settings: the preset's for the task, then a sweep's own ``data``, then the value)."""
+    p = preset(config)
+    plan = {task: PlannedDataset(task, task, dict(p["data"].get(task, {}))) for task in TASKS}
+    for kind in ("variants", "sweeps"):
+        for group, entry in config.get(kind, {}).items():
+            base = {**p["data"].get(entry["task"], {}), **entry.get("data", {})}
+            for value in entry["values"]:
+                name = derived_name(group, value)
+                plan[name] = PlannedDataset(name, entry["task"], {**base, entry["parameter"]: value}, group,
+                                            {entry["parameter"]: value}, dict(entry.get("training", {})))
+    return plan
+
+
+def planned(config: dict, dataset: str) -> PlannedDataset:
+    plan = planned_datasets(config)
+    if dataset not in plan:
+        raise ConfigError(f"unknown dataset {dataset!r}: the config defines {', '.join(plan)}")
+    return plan[dataset]
 
 
 def dataset_task(config: dict, dataset: str) -> tuple[str, dict]:
-    """A dataset name is a task (``retrieval``), a sweep point or a variant (``<name>-<value>``):
-    return the task and its generator parameters: the preset's, then the sweep's own ``data``,
-    then the value."""
-    p = preset(config)
-    if dataset in TASKS:
-        return dataset, dict(p["data"].get(dataset, {}))
-    name, value = split_sweep_dataset(dataset)
-    sweep = _derivation(config, name)
-    if sweep is None:
-        raise ConfigError(f"unknown dataset {dataset!r}: not a task ({', '.join(TASKS)}), a sweep point nor a variant")
-    values = [str(v) for v in sweep["values"]]
-    if value not in values:
-        raise ConfigError(f"{name!r} has no value {value!r}; values: {values}")
-    typed = sweep["values"][values.index(value)]
-    return sweep["task"], {**p["data"].get(sweep["task"], {}), **sweep.get("data", {}), sweep["parameter"]: typed}
+    """The task of a planned dataset and its generator settings."""
+    entry = planned(config, dataset)
+    return entry.task, dict(entry.data)
+
+
+def group_datasets(config: dict, group: str) -> list[str]:
+    """The datasets of one sweep or variant, in the order of its values."""
+    return [d.name for d in planned_datasets(config).values() if d.group == group]
 
 
 def variant_datasets(config: dict, task: str) -> list[str]:
-    """The variants of ``task`` that `all` runs beside it (``variants`` entries naming the task),
-    as dataset names ``<variant>-<value>``, in config order."""
-    return [sweep_dataset(name, value) for name, variant in config.get("variants", {}).items()
-            if variant["task"] == task for value in variant["values"]]
+    """The variants of ``task`` that `all` runs beside it, in config order."""
+    return [name for group in config.get("variants", {}) for name in group_datasets(config, group)
+            if planned(config, name).task == task]
 
 
 def task_datasets(config: dict, task: str) -> list[str]:
     """Every dataset whose runs go into ``tables/<task>.csv``: the task's own, then its variants."""
     return [task, *variant_datasets(config, task)]
-
-
-def sweep_of(config: dict, dataset: str) -> dict:
-    """The sweep a dataset belongs to ({} for a plain task)."""
-    if dataset in TASKS:
-        return {}
-    return config.get("sweeps", {}).get(split_sweep_dataset(dataset)[0], {})
 
 
 def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
@@ -134,7 +146,7 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
         p["training"],
         p.get("training_by_task", {}).get(task),
         p.get("training_by_objective", {}).get(objective_id),
-        sweep_of(config, dataset).get("training"),
+        planned(config, dataset).training,
     )
     objective = {k: v for k, v in entry.items() if k != "model"}  # the model settings are under "model"
     return {"objective": objective, "model": model, "training": training}
@@ -143,50 +155,16 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
 def run_identity(settings: dict) -> dict:
     """What identifies a run for reruns: its settings (see :func:`run_settings`) without the training
     cadence (logging, validation and checkpoint intervals, ``training.CADENCE_KEYS``)."""
+    from .training import CADENCE_KEYS
+
     return {**settings, "training": {k: v for k, v in settings["training"].items() if k not in CADENCE_KEYS}}
 
 
 def run_cadence(settings: dict) -> dict:
     """The training cadence of a run (read by the job from the config, never a rerun trigger)."""
+    from .training import CADENCE_KEYS
+
     return {k: v for k, v in settings["training"].items() if k in CADENCE_KEYS}
-
-
-# The code behind each kind of job, for its content fingerprint (a rule parameter: an edit of that
-# code reruns the jobs, touching a file without changing it does not). Library modules: the results
-# layer (tables, figures, report) below, the numeric code everything else but config.py (the
-# settings it computes are rule parameters themselves). Rule scripts: under workflow/scripts.
-RESULTS_LAYER = ("aggregation.py", "report.py", "figures.py", "plotting.py", "paper.py", "benchmark.py", "logs.py",
-                 "html.py")
-DATA_CODE = ("tasks/", "vocabulary.py", "subword.py", "data.py")  # what builds datasets
-NUMERIC_SCRIPTS = ("make_dataset.py", "train_model.py", "evaluate_model.py", "entity_representations.py",
-                   "finetune_lora.py", "evaluate_lora.py")
-PACKAGE = Path(__file__).resolve().parent
-SCRIPTS = PACKAGE.parents[1] / "workflow" / "scripts"  # (absent where the package is installed elsewhere)
-
-
-def code_files(kind: str) -> list[Path]:
-    """The files whose content identifies ``kind`` of job: ``data`` (make_dataset), ``numbers``
-    (datasets, training, evaluation, entity representations, LoRA) or ``results`` (the rest)."""
-    modules = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "config.py")
-    scripts = sorted(SCRIPTS.glob("*.py")) if SCRIPTS.is_dir() else []
-    if kind == "data":
-        names = [p for p in modules if any(p.relative_to(PACKAGE).as_posix().startswith(d) for d in DATA_CODE)]
-        return names + [p for p in scripts if p.name == "make_dataset.py"]
-    if kind == "numbers":
-        return [p for p in modules if p.name not in RESULTS_LAYER] + [p for p in scripts if p.name in NUMERIC_SCRIPTS]
-    if kind == "results":
-        return [p for p in modules if p.name in RESULTS_LAYER] + [p for p in scripts if p.name not in NUMERIC_SCRIPTS]
-    raise ValueError(f"unknown kind of code {kind!r}: data, numbers or results")
-
-
-def code_fingerprint(kind: str = "numbers") -> str:
-    """SHA-256 (first 16 hex digits) of the content of :func:`code_files` of ``kind``."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in code_files(kind):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 # What a training job asks the cluster for when the preset says nothing: no GPU, 4 GB, one hour.
@@ -208,6 +186,16 @@ def training_resources(config: dict, dataset: str) -> dict:
         "mem_mb": r["mem_mb"],
         "runtime": r["runtime"],
     }
+
+
+def evaluation_resources(config: dict, dataset: str) -> dict:
+    """What one evaluation job asks for: one GPU (of the training jobs' type) where training asks for
+    any, since generation at the paper's sizes is GPU work too; the training job's CPUs and memory;
+    the preset's ``resources.eval_runtime`` minutes (default 30)."""
+    train = training_resources(config, dataset)
+    p = preset(config)
+    r = _merge(DEFAULT_RESOURCES, p.get("resources"), p.get("resources_by_task", {}).get(dataset_task(config, dataset)[0]))
+    return {**train, "gpu": min(1, train["gpu"]), "runtime": r.get("eval_runtime", 30)}
 
 
 def lora_objectives(config: dict) -> dict[str, dict]:
@@ -277,6 +265,9 @@ def _check_variant(config: dict, name: str, variant: dict) -> None:
 
 def check_config(config: dict) -> None:
     """Cross-field checks (the JSON schema checks each field alone). Raises ConfigError."""
+    from .model import ARCHITECTURES
+    from .objectives import Objective
+
     preset(config)
     for oid, entry in config["objectives"].items():
         try:
@@ -327,7 +318,6 @@ def check_config(config: dict) -> None:
                 raise ConfigError(f"sweeps.{name}: {sweep['parameter']}={value!r} is not valid: {e}") from None
     for name, variant in config.get("variants", {}).items():
         _check_variant(config, name, variant)
-    train_keys = {f.name for f in fields(TrainConfig)}
     for pname, p in config["presets"].items():
         for task, params in p.get("data", {}).items():
             if task not in TASKS:
@@ -338,13 +328,6 @@ def check_config(config: dict) -> None:
                 raise ConfigError(f"presets.{pname}.data.{task}: {e}") from None
             except ValueError as e:
                 raise ConfigError(f"presets.{pname}.data.{task}: {e}") from None
-        blocks = [p["training"], *p.get("training_by_task", {}).values(), *p.get("training_by_objective", {}).values()]
-        blocks += [s.get("training", {}) for s in config.get("sweeps", {}).values()]
-        blocks += [e.get("training", {}) for e in lora_objectives(config).values()]
-        for block in blocks:
-            unknown = set(block) - train_keys
-            if unknown:
-                raise ConfigError(f"presets.{pname}: unknown training setting(s) {sorted(unknown)}; known: {sorted(train_keys)}")
         for oid in p.get("training_by_objective", {}):
             if oid not in defined:
                 raise ConfigError(f"presets.{pname}.training_by_objective.{oid}: undefined objective")
@@ -360,7 +343,7 @@ def _check_models(config: dict) -> None:
     from .model import ModelConfig
 
     runs = [(task, o) for task in config["tasks"] for o in task_objectives(config, task) if o in config["objectives"]]
-    runs += [(sweep_dataset(name, sweep["values"][0]), o) for name, sweep in config.get("sweeps", {}).items()
+    runs += [(derived_name(name, sweep["values"][0]), o) for name, sweep in config.get("sweeps", {}).items()
              for o in sweep["objectives"]]
     for dataset, objective_id in runs:
         model = run_settings(config, dataset, objective_id)["model"]

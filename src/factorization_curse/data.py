@@ -1,15 +1,25 @@
-"""Datasets on disk (written by ``tasks.make_dataset``) to padded token tensors."""
+"""The dataset folder, both ways: :func:`make_dataset` generates a task's data and writes it
+(train/validation/test Parquet, ``vocab.json``, ``info.json``); the readers load it back, with an
+error naming the file and the rebuild command when it is missing or broken, and encode it into
+padded token tensors for training and evaluation."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-from .vocabulary import BOS_ID, EOS_ID, PAD_ID, load_tokenizer_file
+from .subword import BPETokenizer
+from .tasks import get_task
+from .tasks.base import TaskData, check_no_leak, split_validation
+from .vocabulary import BOS_ID, EOS_ID, PAD_ID, SymbolicTokenizer
 
 
 @dataclass
@@ -22,7 +32,6 @@ class EncodedSplit:
     answer_lengths: torch.Tensor  # [N]
     entities: torch.Tensor  # [N, T] k > 0 on the tokens of the sequence's k-th marked entity, else 0
     directions: list[str]
-    kinds: list[str]
     # token ids of the answer a model that treats the relation as symmetric gives ([] if none)
     other_answers: list[list[int]]
 
@@ -33,7 +42,7 @@ class EncodedSplit:
         picked = indices.tolist()
         return EncodedSplit(
             self.tokens[indices], self.lengths[indices], self.prompt_lengths[indices], self.answer_lengths[indices],
-            self.entities[indices], [self.directions[i] for i in picked], [self.kinds[i] for i in picked],
+            self.entities[indices], [self.directions[i] for i in picked],
             [self.other_answers[i] for i in picked],
         )
 
@@ -47,7 +56,7 @@ class EncodedSplit:
     def to(self, device) -> "EncodedSplit":
         return EncodedSplit(
             self.tokens.to(device), self.lengths.to(device), self.prompt_lengths.to(device),
-            self.answer_lengths.to(device), self.entities.to(device), self.directions, self.kinds, self.other_answers,
+            self.answer_lengths.to(device), self.entities.to(device), self.directions, self.other_answers,
         )
 
 
@@ -87,7 +96,6 @@ def encode_examples(rows: list[dict], tokenizer) -> EncodedSplit:
         answer_lengths=torch.tensor(answer_lengths),
         entities=entities,
         directions=[row["direction"] for row in rows],
-        kinds=[row["kind"] for row in rows],
         other_answers=[tokenizer.encode(row["other_answer"]) if row.get("other_answer") else [] for row in rows],
     )
 
@@ -112,6 +120,17 @@ def _read(data_dir: str | Path, name: str, read: Callable[[Path], object]):
                                f"{rebuild_hint(data_dir)}") from error
 
 
+def load_tokenizer_file(path: str | Path):
+    """The tokenizer saved at ``path`` (``vocab.json`` beside a dataset), whatever its type."""
+    spec = json.loads(Path(path).read_text())
+    kind = spec.get("type")
+    if kind == "symbolic":
+        return SymbolicTokenizer.from_spec(spec)
+    if kind == "bpe":
+        return BPETokenizer.from_spec(spec)
+    raise ValueError(f"{path}: unknown tokenizer type {kind!r}; regenerate the dataset (rule make_dataset)")
+
+
 def load_tokenizer(data_dir: str | Path):
     return _read(data_dir, "vocab.json", load_tokenizer_file)
 
@@ -127,3 +146,59 @@ def load_split(data_dir: str | Path, split: str) -> list[dict]:
 
 def load_info(data_dir: str | Path) -> dict:
     return _read(data_dir, "info.json", lambda path: json.loads(path.read_text()))
+
+
+def dataset_fingerprint(data_dir: str | Path) -> str:
+    """SHA-256 of a dataset's content (every split's rows and the vocabulary): what a run was
+    trained on, recorded with its checkpoint and model, so that neither is ever used with another
+    dataset. Content, not bytes: an identical rebuild has the same fingerprint."""
+    digest = hashlib.sha256()
+    for split in ("train", "validation", "test"):
+        digest.update(json.dumps(load_split(data_dir, split), sort_keys=True, default=str).encode())
+    digest.update((Path(data_dir) / "vocab.json").read_bytes())
+    return digest.hexdigest()
+
+
+def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -> TaskData:
+    """Generate a task's data and write train/validation/test Parquet files and the vocabulary to
+    ``out_dir``; the generator's held-out questions are split into validation and test
+    (:func:`split_validation`).
+
+    The files are written to a temporary sibling directory first and renamed into place, so a
+    crash never leaves a half-written dataset behind.
+    """
+    import datasets
+
+    datasets.disable_progress_bars()  # per-call bars clutter the job logs
+    task = get_task(task_name)
+    config = task.config_class(**params)
+    data = task.generate(config, seed)
+    check_no_leak(data)
+    data.validation, data.test = split_validation(data.test, seed)
+
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    for split in ("train", "validation", "test"):
+        rows = [dataclasses.asdict(e) for e in getattr(data, split)]
+        datasets.Dataset.from_list(rows).to_parquet(str(tmp / f"{split}.parquet"))
+    (data.tokenizer or SymbolicTokenizer(data.vocabulary)).save(tmp / "vocab.json")
+    for name, text in data.files.items():
+        (tmp / name).write_text(text)
+    info = {
+        "task": task_name,
+        "seed": seed,
+        "config": dataclasses.asdict(config),
+        "num_train": len(data.train),
+        "num_validation": len(data.validation),
+        "num_test": len(data.test),
+    }
+    if task.chance is not None:
+        info["chance_exact_match"] = task.chance(config)
+    (tmp / "info.json").write_text(json.dumps(info, indent=1))
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+    return data

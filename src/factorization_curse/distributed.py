@@ -4,18 +4,13 @@ Every process draws the same global batch from the same sampler and trains on it
 DDP averages the gradients, so the update equals the single-process one on the whole batch (the
 global batch size does not depend on the number of processes). Process 0 evaluates, logs and writes
 checkpoints and outputs. A training job that asks for more than one GPU re-launches itself with
-``torchrun`` (:func:`run_with_torchrun`), which runs this module on a JSON file of arguments.
+``torchrun`` (:func:`factorization_curse.launch.run_with_torchrun`).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.distributed as dist
@@ -90,52 +85,3 @@ class Processes:
     def finish(self) -> None:
         if self.several and dist.is_initialized():
             dist.destroy_process_group()
-
-
-def run_with_torchrun(processes: int, arguments: dict, arguments_path: Path) -> int:
-    """Train with ``processes`` processes on this node; returns torchrun's exit status (75 when the
-    run was interrupted and saved a checkpoint: rerunning continues it)."""
-    arguments_path.write_text(json.dumps(arguments))
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
-               "-m", "factorization_curse.distributed", str(arguments_path)]
-    # the workers import this package from where this process found it (also under --sdm conda,
-    # where it is not installed but reached through workflow/scripts)
-    package_root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    child = subprocess.Popen(command, env=env)
-    # SIGTERM/SIGUSR1 (preemption, time limit) go on to torchrun, which stops its workers: they save
-    forward = lambda signum, frame: child.send_signal(signum)  # noqa: E731
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGUSR1)}
-    try:
-        return child.wait()
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-def main(arguments_path: str) -> int:
-    """One torchrun worker: ``train_model`` with the arguments that :func:`run_with_torchrun` wrote."""
-    from .logs import log_to
-    from .objectives import Objective
-    from .training import TrainConfig, TrainingInterrupted, train_model
-
-    args = json.loads(Path(arguments_path).read_text())
-    processes = Processes.from_environment()
-    log = log_to(args["log_path"], append=True) if processes.main and args.get("log_path") else (lambda message: None)
-    if args.get("threads"):
-        torch.set_num_threads(args["threads"])
-    try:
-        train_model(
-            data_dir=args["data_dir"], objective=Objective.from_config(args["objective_id"], args["objective"]),
-            model_config=args["model_config"], train_config=TrainConfig(**args["train_config"]),
-            model_path=args["model_path"], metrics_path=args["metrics_path"], run_info_path=args["run_info_path"],
-            log=log,
-        )
-    except TrainingInterrupted as stop:
-        log(str(stop))
-        return stop.exit_code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))

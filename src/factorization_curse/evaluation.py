@@ -17,13 +17,18 @@ import json
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import pandas as pd
 import torch
 
 from . import data as data_io
 from .answers import match_normalised, normaliser_description
 from .data import EncodedSplit
-from .model import KeyValueCache
+from .metrics import question_scores, summarize
+from .model import KeyValueCache, load_model
 from .objectives import decoding_rank
+from .runtime import atomic_write_bytes, atomic_write_text, autocast, autocast_dtype, resolve_device
+from .tasks import TASKS
 from .vocabulary import EOS_ID, MASK_ID, SPECIAL_TOKENS
 
 # every answer token is an ordinary token: the special ids are 0 .. len(SPECIAL_TOKENS)-1
@@ -115,75 +120,61 @@ def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) ->
     return results
 
 
-def percent(flags) -> float:
-    flags = list(flags)
-    return 100.0 * sum(flags) / len(flags) if flags else float("nan")
-
-
-def summarize(predictions: list[dict], positions: bool = False) -> dict[str, dict]:
-    """Per direction, in percent: exact match; per-token accuracy; with ``positions``, accuracy at
-    each answer position (``position_accuracy``: e.g. each step of a star-graph path); where the task defines
-    the other side's entity, ``incorrect_inference``: the share of answers that are that entity
-    (what a model that takes a one-way relation as symmetric answers). Plus the number of questions."""
-    by_direction: dict[str, list[dict]] = defaultdict(list)
-    for p in predictions:
-        by_direction[p["direction"]].append(p)
-    summary = {}
-    for direction, ps in sorted(by_direction.items()):
-        longest = max(len(p["position_correct"]) for p in ps)
-        values = {
-            "exact_match": percent(p["exact_match"] for p in ps),
-            "token_accuracy": 100.0 * sum(p["token_accuracy"] for p in ps) / len(ps),
-            "count": len(ps),
-        }
-        if positions:
-            values["position_accuracy"] = [
-                percent(p["position_correct"][k] for p in ps if k < len(p["position_correct"])) for k in range(longest)
-            ]
-        judged = [p["incorrect_inference"] for p in ps if "incorrect_inference" in p]
-        if judged:
-            values["incorrect_inference"] = percent(judged)
-        summary[direction] = values
-    return summary
-
-
-def evaluate_model(data_dir, model_path, objective, identity: dict, evaluation_path, predictions_path, log=print,
-                   device: str = "auto", precision: str = "auto") -> dict:
+def evaluate_model(data_dir, model_path, objective, run: dict, evaluation_path, predictions_path,
+                   questions_path=None, log=print, device: str = "auto", precision: str = "auto") -> dict:
     """Score a trained model once on every test question (the validation split served the learning
-    curves and every choice of settings); write eval.json and predictions.jsonl."""
-    from .training import atomic_write_text, autocast, autocast_dtype, dataset_fingerprint, load_model, resolve_device
-
+    curves and every choice of settings); write eval.json and predictions.jsonl. ``run``: which run
+    this is (task, dataset, objective, seed), copied into eval.json."""
     device = resolve_device(device)
     model, saved = load_model(model_path, device)
-    trained_on, here = saved.get("dataset_fingerprint"), dataset_fingerprint(data_dir)
+    trained_on, here = saved.get("dataset_fingerprint"), data_io.dataset_fingerprint(data_dir)
     if trained_on != here:
         raise ValueError(f"{model_path} was trained on another version of the dataset in {data_dir} (fingerprint "
                          f"{str(trained_on)[:12]}, now {here[:12]}): retrain it, e.g. snakemake --cores all "
                          f"--forcerun {model_path}")
     tokenizer = data_io.load_tokenizer(data_dir)
-    test = data_io.encode_examples(data_io.load_split(data_dir, "test"), tokenizer).to(device)
-    log(f"evaluating {identity['objective']} on {len(test)} test questions")
+    rows = data_io.load_split(data_dir, "test")
+    test = data_io.encode_examples(rows, tokenizer).to(device)
+    log(f"evaluating {run['objective']} on {len(test)} test questions")
     started = time.perf_counter()
     with autocast(autocast_dtype(precision, device), device):
         predictions = predict(model, test, objective.spec.decoding)
-    seconds = time.perf_counter() - started
-    from .tasks import TASKS
+    return write_evaluation(predictions, rows, run, tokenizer.decode, time.perf_counter() - started, device,
+                            evaluation_path, predictions_path, questions_path, log)
 
-    task = TASKS[identity["task"]]
+
+QUESTION_COLUMNS = ["task", "dataset", "objective", "seed", "direction", "question", "fact"]  # then the metrics
+
+
+def write_evaluation(predictions: list[dict], rows: list[dict], run: dict, decode, seconds: float, device,
+                     evaluation_path, predictions_path, questions_path=None, log=print) -> dict:
+    """Score the test answers of one model (every architecture, and the LoRA fine-tunes) the same way:
+    the task's answer normaliser where it has one (``decode``: token ids to text), every metric of
+    :mod:`metrics` per direction; write eval.json, predictions.jsonl (answers decoded) and, with
+    ``questions_path``, the per-question table (Parquet: :data:`QUESTION_COLUMNS`, then one column
+    per metric, empty where a metric is undefined), from which the intervals are computed.
+    ``rows``: the test split's rows, in the order of ``predictions``."""
+    task = TASKS[run["task"]]
+    if len(rows) != len(predictions):
+        raise ValueError(f"{len(predictions)} answers for {len(rows)} test questions")
     if task.answer_normaliser is not None:
-        match_normalised(predictions, tokenizer.decode, task.answer_normaliser)
+        match_normalised(predictions, decode, task.answer_normaliser)
     metrics = summarize(predictions, positions=task.position_metrics)
     for direction, values in metrics.items():
         extra = f", incorrect inference {values['incorrect_inference']:.1f}%" if "incorrect_inference" in values else ""
         log(f"{direction}: exact match {values['exact_match']:.1f}%, token accuracy {values['token_accuracy']:.1f}%{extra} "
             f"({values['count']} questions)")
     log(f"{len(predictions)} answers in {seconds:.1f} s ({len(predictions) / max(seconds, 1e-9):.0f} answers/s) on {device}")
-    result = {**identity, "split": "test", "metrics": metrics, "seconds": round(seconds, 2), "device": str(device)}
+    result = {**run, "split": "test", "metrics": metrics, "seconds": round(seconds, 2), "device": str(device)}
     if task.answer_normaliser is not None:
         result["exact_match_normalisation"] = normaliser_description(task.answer_normaliser)
     atomic_write_text(Path(evaluation_path), json.dumps(result, indent=1))
-    lines = []
-    for p in predictions:
-        lines.append(json.dumps({**p, "predicted": tokenizer.decode(p["predicted"]), "answer": tokenizer.decode(p["answer"])}))
+    lines = [json.dumps({**p, "question": i, "fact": row["fact"], "predicted": decode(p["predicted"]),
+                         "answer": decode(p["answer"])}) for i, (p, row) in enumerate(zip(predictions, rows))]
     atomic_write_text(Path(predictions_path), "\n".join(lines) + "\n")
+    if questions_path is not None:
+        table = pd.DataFrame([{**{k: run.get(k) for k in QUESTION_COLUMNS[:4]}, "direction": p["direction"], "question": i,
+                               "fact": int(row["fact"]), **question_scores(p, task.position_metrics)}
+                              for i, (p, row) in enumerate(zip(predictions, rows))])
+        atomic_write_bytes(Path(questions_path), table.to_parquet(index=False))
     return result

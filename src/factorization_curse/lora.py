@@ -18,7 +18,6 @@ offsets). There is no rolling checkpoint: a stopped fine-tune starts again.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -28,9 +27,11 @@ from typing import Callable
 import torch
 
 from . import data as data_io
-from .answers import match_normalised, normaliser_description
-from .evaluation import summarize
-from .training import TrainConfig, atomic_write_text, autocast_dtype, device_name, git_commit, learning_rate, resolve_device
+from .evaluation import write_evaluation
+from .metrics import summarize
+from .tasks import TASKS
+from .runtime import atomic_write_text, autocast_dtype, resolve_device
+from .training import TrainConfig, curve_row, learning_rate, where_it_ran, write_metrics
 
 EXTRA_HELP = ("the LoRA fine-tune needs the optional extra: pip install -r requirements-lora.txt "
               "(transformers, peft, accelerate)")
@@ -108,7 +109,7 @@ def encode_rows(rows: list[dict], tokenizer, eos: bool = True) -> list[EncodedTe
 
 
 def load_model(checkpoint: str | Path, device: torch.device, precision: str = "auto"):
-    """The pretrained causal LM, in bf16 where :func:`training.autocast_dtype` says so (a GPU, or a
+    """The pretrained causal LM, in bf16 where :func:`runtime.autocast_dtype` says so (a GPU, or a
     CPU that computes bf16 natively), else fp32."""
     transformers, _ = require_extra()
     dtype = autocast_dtype(precision, device) or torch.float32
@@ -172,18 +173,11 @@ def predict(model, tokenizer, examples: list[EncodedText], batch_size: int = 64)
     return results
 
 
-def _score(predictions: list[dict], tokenizer, normaliser: Callable[[str], str] | None, positions: bool) -> dict:
-    if normaliser is not None:
-        match_normalised(predictions, lambda ids: tokenizer.decode(ids, skip_special_tokens=True), normaliser)
-    return summarize(predictions, positions=positions)
-
-
 def finetune_lora(data_dir: str | Path, settings: LoraSettings, train_config: TrainConfig, adapter_dir: str | Path,
                   metrics_path: str | Path, run_info_path: str | Path, task: str, log: Callable[[str], None] = print) -> list[dict]:
     """Fine-tune LoRA adapters on the dataset's training texts; write the adapters (``peft``'s
     ``save_pretrained``), the learning curve (validation accuracy every ``eval_every`` steps, as
     :func:`training.train_model` writes it) and the run's metadata."""
-    from .tasks import TASKS
 
     cfg = train_config
     device = resolve_device(cfg.device)
@@ -223,54 +217,40 @@ def finetune_lora(data_dir: str | Path, settings: LoraSettings, train_config: Tr
             window = []
         if step % cfg.eval_every == 0 or step == cfg.steps:
             # token-exact, as training.train_model's learning curves (eval.json applies the task's normaliser)
-            summary = _score(predict(model, tokenizer, subset), tokenizer, None, False)
-            for direction, values in summary.items():
-                row[f"{direction}_exact_match"] = values["exact_match"]
-                row[f"{direction}_token_accuracy"] = values["token_accuracy"]
+            row.update(curve_row(step, None, summarize(predict(model, tokenizer, subset))))
         if row:
             metrics.append({"step": step, **row})
     adapter_dir, metrics_path = Path(adapter_dir), Path(metrics_path)
     model.save_pretrained(str(adapter_dir))
-    atomic_write_text(metrics_path, "".join(json.dumps(r) + "\n" for r in metrics))
+    write_metrics(metrics_path, metrics)
     info = {
         "objective": {"kind": "lora", **asdict(settings)},
         "model_config": {"architecture": "pretrained causal LM + LoRA", "checkpoint": settings.checkpoint},
         "train_config": asdict(cfg),
         "parameters": sum(p.numel() for p in model.parameters()),
         "trainable_parameters": sum(p.numel() for p in trainable),
-        "device": str(device), "device_name": device_name(device), "torch": torch.__version__,
-        "host": platform.node(), "threads": torch.get_num_threads(), "git_commit": git_commit(),
+        **where_it_ran(device, next(model.parameters()).dtype if next(model.parameters()).dtype != torch.float32 else None),
         "train_seconds_this_session": round(time.time() - started, 1),
     }
     atomic_write_text(Path(run_info_path), json.dumps(info, indent=1))
     return metrics
 
 
-def evaluate_lora(data_dir: str | Path, settings: LoraSettings, adapter_dir: str | Path, identity: dict,
-                  evaluation_path: str | Path, predictions_path: str | Path, log: Callable[[str], None] = print,
+def evaluate_lora(data_dir: str | Path, settings: LoraSettings, adapter_dir: str | Path, run: dict,
+                  evaluation_path: str | Path, predictions_path: str | Path, questions_path: str | Path | None = None,
+                  log: Callable[[str], None] = print,
                   device: str = "auto", precision: str = "auto") -> dict:
     """The base model with the trained adapters answers every held-out question; eval.json and
     predictions.jsonl as :func:`evaluation.evaluate_model` writes them."""
-    from .tasks import TASKS
-
     _, peft = require_extra()
     device = resolve_device(device)
     tokenizer = load_tokenizer(settings.checkpoint)
     model = peft.PeftModel.from_pretrained(load_model(settings.checkpoint, device, precision), str(adapter_dir))
-    test = encode_rows(data_io.load_split(data_dir, "test"), tokenizer, eos=False)
-    log(f"evaluating {identity['objective']} on {len(test)} test questions")
+    rows = data_io.load_split(data_dir, "test")
+    test = encode_rows(rows, tokenizer, eos=False)
+    log(f"evaluating {run['objective']} on {len(test)} test questions")
     started = time.perf_counter()
     predictions = predict(model, tokenizer, test)
-    task = TASKS[identity["task"]]
-    metrics = _score(predictions, tokenizer, task.answer_normaliser, task.position_metrics)
-    for direction, values in metrics.items():
-        log(f"{direction}: exact match {values['exact_match']:.1f}%, token accuracy {values['token_accuracy']:.1f}% "
-            f"({values['count']} questions)")
-    result = {**identity, "metrics": metrics, "seconds": round(time.perf_counter() - started, 2), "device": str(device)}
-    if task.answer_normaliser is not None:
-        result["exact_match_normalisation"] = normaliser_description(task.answer_normaliser)
-    atomic_write_text(Path(evaluation_path), json.dumps(result, indent=1))
     decode = lambda ids: tokenizer.decode(ids, skip_special_tokens=True)  # noqa: E731
-    lines = [json.dumps({**p, "predicted": decode(p["predicted"]), "answer": decode(p["answer"])}) for p in predictions]
-    atomic_write_text(Path(predictions_path), "\n".join(lines) + "\n")
-    return result
+    return write_evaluation(predictions, rows, run, decode, time.perf_counter() - started, device, evaluation_path,
+                            predictions_path, questions_path, log)

@@ -20,11 +20,13 @@ aligned with the tokens: ``logits[:, i]`` is the prediction of ``tokens[:, i]`` 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .runtime import load_state
 from .vocabulary import MASK_ID, PAD_ID
 
 ARCHITECTURES = ("decoder", "encoder", "encoder-decoder")
@@ -269,3 +271,13 @@ class Transformer(nn.Module):
         if select is not None:
             h = h[select]
         return self.head(self.ln_f(h))
+
+
+def load_model(path: str | Path, device="cpu") -> tuple[Transformer, dict]:
+    """A trained model and what was saved with it (identity, dataset fingerprint, step). Raises
+    :class:`UnreadableFileError` naming the file when it is not one."""
+    saved = load_state(path, device, required=("model", "model_config"))
+    model = Transformer(ModelConfig(**saved["model_config"])).to(device)
+    model.load_state_dict(saved["model"])
+    model.eval()
+    return model, saved

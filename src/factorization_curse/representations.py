@@ -8,7 +8,7 @@ encoder-decoder it is the state of the next, still hidden position. An entity's 
 is the mean over its tokens, taken in the training statements that hold it (e.g. ``A => B => C``
 of the relationship task, entities A, B, C).
 
-Only the model's public API is used: :func:`training.load_model`, ``Transformer.hidden_states``
+Only the model's public API is used: :func:`model.load_model`, ``Transformer.hidden_states``
 and :func:`objectives.decoding_rank`.
 """
 
@@ -22,6 +22,7 @@ import pandas as pd
 import torch
 
 from . import data as data_io
+from .model import load_model
 from .objectives import decoding_rank
 from .vocabulary import MASK_ID
 
@@ -74,7 +75,7 @@ def entity_representations(model, rows: list[dict], tokenizer, decoding: str, te
                 for k in sorted(set(numbers[j].tolist()) - {0}):
                     positions = numbers[j] == k
                     vectors.append(states[j, positions].mean(0).numpy())
-                    fact = int(statements[i]["entity"])
+                    fact = int(statements[i]["fact"])
                     meta.append({"fact": fact, "role": ROLE_NAMES[k - 1] if k <= len(ROLE_NAMES) else str(k),
                                  "split": "test" if fact in test_facts else "train"})
     return pd.DataFrame(meta), np.stack(vectors)
@@ -100,12 +101,11 @@ def entity_pca(data_dir: str | Path, model_path: str | Path, decoding: str, csv_
     """The first two principal components of a trained model's entity representations on a dataset;
     columns fact, role, split, pc1, pc2, pc1_variance, pc2_variance (explained variance ratio).
     Written to ``csv_path`` when given."""
-    from .training import load_model  # training imports torch-heavy modules; keep this import local
 
     model, _ = load_model(model_path, device)
     tokenizer = data_io.load_tokenizer(data_dir)
     # held-out facts: those whose questions were not trained on (validation and test)
-    test_facts = {int(r["entity"]) for split in ("validation", "test") for r in data_io.load_split(data_dir, split)}
+    test_facts = {int(r["fact"]) for split in ("validation", "test") for r in data_io.load_split(data_dir, split)}
     meta, vectors = entity_representations(model, data_io.load_split(data_dir, "train"), tokenizer, decoding, test_facts)
     coords, ratio = principal_components(vectors, 2)
     table = meta.assign(pc1=coords[:, 0], pc2=coords[:, 1], pc1_variance=ratio[0], pc2_variance=ratio[1])

@@ -7,14 +7,11 @@ restarted run continues from it. The rolling checkpoint is deleted once the fina
 
 from __future__ import annotations
 
-import errno
-import hashlib
 import json
 import math
 import os
 import platform
 import signal
-import subprocess
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -27,9 +24,12 @@ from torch.nn.parallel import DistributedDataParallel
 
 from . import data as data_io
 from .distributed import Processes
-from .evaluation import predict, summarize
+from .evaluation import predict
+from .metrics import METRICS, summarize
 from .model import ModelConfig, Transformer
 from .objectives import Objective
+from .runtime import (UnreadableFileError, atomic_save, atomic_write_text, autocast, autocast_dtype, code_fingerprint,
+                      device_name, git_commit, load_state, resolve_device)
 
 
 @dataclass
@@ -72,115 +72,28 @@ def learning_rate(step: int, cfg: TrainConfig) -> float:
     return cfg.min_lr_fraction + (1 - cfg.min_lr_fraction) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was asked for but no GPU is visible; use device: auto or cpu")
-    return torch.device(name)
+def curve_row(step: int, loss: float | None, summary: dict[str, dict]) -> dict:
+    """One point of a learning curve (a line of metrics.jsonl): the step, the training loss since
+    the last point, and each direction's validation metrics that :data:`metrics.METRICS` curves."""
+    row = {"step": step} if loss is None else {"step": step, "loss": loss}
+    for direction, values in summary.items():
+        for m in METRICS.values():
+            if m.in_curves and m.name in values:
+                row[f"{direction}_{m.name}"] = values[m.name]
+    return row
 
 
-def cpu_computes_bf16() -> bool:
-    """Whether this CPU multiplies bf16 matrices natively (AVX512-BF16 or AMX), as oneDNN reports it;
-    elsewhere bf16 is emulated and slower than fp32."""
-    try:
-        return torch.backends.mkldnn.is_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``precision`` on ``device``, or None for plain fp32."""
-    if precision not in ("auto", "bf16", "fp32"):
-        raise ValueError(f"precision {precision!r}: use auto, bf16 or fp32")
-    if precision == "auto":
-        native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_computes_bf16()
-        return torch.bfloat16 if native else None
-    return torch.bfloat16 if precision == "bf16" else None
-
-
-def autocast(dtype: torch.dtype | None, device: torch.device):
-    return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
-
-
-def device_name(device: torch.device) -> str:
-    """The GPU's or the CPU's model name, for the run's metadata and the benchmarks."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "cpu"
-
-
-def _atomic(write: Callable[[Path], None], path: Path) -> None:
-    """Write through ``<path>.tmp`` and rename: ``path`` is the old file or the whole new one. A failed
-    write (a full disk) removes the partial temporary file and says which file and why."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as error:
-        tmp.unlink(missing_ok=True)
-        no_space = getattr(error, "errno", None) == errno.ENOSPC or "No space left" in str(error)
-        if no_space:
-            raise OSError(errno.ENOSPC, f"no space left on device while writing {path}; free space and rerun "
-                                        "(what was saved before is intact)") from error
-        raise
-
-
-def atomic_save(obj, path: Path) -> None:
-    _atomic(lambda tmp: torch.save(obj, tmp), Path(path))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    _atomic(lambda tmp: tmp.write_text(text), Path(path))
-
-
-class UnreadableFileError(ValueError):
-    """A project file (model, checkpoint) that cannot be read as one: truncated, garbled, of another
-    kind, or holding more than tensors and plain data."""
-
-
-def load_state(path: str | Path, device="cpu", required: tuple[str, ...] = ()) -> dict:
-    """A model or checkpoint file written by this project, loaded with ``weights_only=True``: tensors
-    and plain Python data only, so a crafted file can never run code while it is read."""
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except Exception as error:  # zip-archive errors, UnpicklingError, EOFError, ...
-        raise UnreadableFileError(f"{path} is not a readable model or checkpoint of this project "
-                                  f"({type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''})") from error
-    missing = [key for key in required if not isinstance(state, dict) or key not in state]
-    if missing:
-        raise UnreadableFileError(f"{path} lacks {', '.join(missing)}: not a file of this kind")
-    return state
-
-
-def dataset_fingerprint(data_dir: str | Path) -> str:
-    """SHA-256 of a dataset's content (every split's rows and the vocabulary): what a run was
-    trained on, recorded with its checkpoint and model, so that neither is ever used with another
-    dataset. Content, not bytes: an identical rebuild has the same fingerprint."""
-    digest = hashlib.sha256()
-    for split in ("train", "validation", "test"):
-        digest.update(json.dumps(data_io.load_split(data_dir, split), sort_keys=True, default=str).encode())
-    digest.update((Path(data_dir) / "vocab.json").read_bytes())
-    return digest.hexdigest()
+def where_it_ran(device: torch.device, precision: torch.dtype | None) -> dict:
+    """What run.json records of the machine a run trained on (the report says when cells mix them)."""
+    return {"device": str(device), "device_name": device_name(device),
+            "precision": str(precision or torch.float32).removeprefix("torch."), "torch": torch.__version__,
+            "host": platform.node(), "threads": torch.get_num_threads(),
+            "slurm_job_id": os.environ.get("SLURM_JOB_ID"), "git_commit": git_commit()}
 
 
 def write_metrics(path: Path, metrics: list[dict]) -> None:
     """The learning curve so far as JSON lines (rewritten whole, atomically)."""
     atomic_write_text(path, "".join(json.dumps(row) + "\n" for row in metrics))
-
-
-def git_commit() -> str:
-    try:
-        here = Path(__file__).resolve().parent
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def loss_on(model, objective: Objective, tokens, lengths, generator=None, entities=None,
@@ -259,22 +172,6 @@ class StopRequest:
         return False
 
 
-def load_model(path: str | Path, device="cpu") -> tuple[Transformer, dict]:
-    """A trained model and what was saved with it (identity, dataset fingerprint, step). Raises
-    :class:`UnreadableFileError` naming the file when it is not one."""
-    saved = load_state(path, device, required=("model", "model_config"))
-    model = Transformer(ModelConfig(**saved["model_config"])).to(device)
-    model.load_state_dict(saved["model"])
-    model.eval()
-    return model, saved
-
-
-def _code_fingerprint() -> str:
-    from .config import code_fingerprint  # (config imports this module)
-
-    return code_fingerprint()
-
-
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
@@ -337,7 +234,7 @@ def train_model(
     draws = torch.Generator(device=device).manual_seed(cfg.seed * 7919 + processes.rank) if processes.several else sampler
     numbers = {k: v for k, v in asdict(cfg).items() if k not in CADENCE_KEYS}  # what changes the trained model
     identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": numbers,
-                "dataset_fingerprint": dataset_fingerprint(data_dir), "code_fingerprint": _code_fingerprint()}
+                "dataset_fingerprint": data_io.dataset_fingerprint(data_dir), "code_fingerprint": code_fingerprint()}
 
     step, metrics = 0, []
     window_loss, window_steps = 0.0, 0  # training loss summed since the last log line
@@ -400,11 +297,7 @@ def train_model(
             if (step % cfg.eval_every == 0 or step == cfg.steps) and processes.main:
                 with autocast(precision, device):
                     summary = summarize(predict(model, validation_subset, objective.spec.decoding))
-                row = {"step": step, "loss": float(window_loss) / max(window_steps, 1)}
-                for direction, values in summary.items():
-                    for name in ("exact_match", "token_accuracy", "incorrect_inference"):
-                        if name in values:
-                            row[f"{direction}_{name}"] = values[name]
+                row = curve_row(step, float(window_loss) / max(window_steps, 1), summary)
                 metrics.append(row)
                 write_metrics(metrics_path, metrics)
                 log("eval " + " ".join(f"{k}={v:.1f}" for k, v in row.items() if k.endswith("exact_match"))
@@ -445,20 +338,8 @@ def train_model(
         return metrics
     write_metrics(metrics_path, metrics)
     atomic_save({"model": model.state_dict(), "model_config": mcfg.to_dict(), **identity, "step": step}, model_path)
-    info = {
-        **identity,
-        "parameters": model.num_parameters(),
-        "device": str(device),
-        "device_name": device_name(device),
-        "precision": str(precision or torch.float32).removeprefix("torch."),
-        "torch": torch.__version__,
-        "host": platform.node(),
-        "threads": torch.get_num_threads(),
-        "processes": processes.world_size,
-        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
-        "git_commit": git_commit(),
-        "train_seconds_this_session": round(time.time() - started, 1),
-    }
+    info = {**identity, "parameters": model.num_parameters(), **where_it_ran(device, precision),
+            "processes": processes.world_size, "train_seconds_this_session": round(time.time() - started, 1)}
     atomic_write_text(run_info_path, json.dumps(info, indent=1))
     checkpoint_path.unlink(missing_ok=True)
     processes.barrier()

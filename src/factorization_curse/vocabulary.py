@@ -62,16 +62,3 @@ class SymbolicTokenizer:
         if list(spec["tokens"][: len(SPECIAL_TOKENS)]) != list(SPECIAL_TOKENS):
             raise ValueError("symbolic vocabulary does not start with this package's special tokens; regenerate the dataset")
         return cls(spec["tokens"])
-
-
-def load_tokenizer_file(path: str | Path):
-    """The tokenizer saved at ``path`` (``vocab.json`` beside a dataset), whatever its type."""
-    spec = json.loads(Path(path).read_text())
-    kind = spec.get("type")
-    if kind == "symbolic":
-        return SymbolicTokenizer.from_spec(spec)
-    if kind == "bpe":
-        from .subword import BPETokenizer
-
-        return BPETokenizer.from_spec(spec)
-    raise ValueError(f"{path}: unknown tokenizer type {kind!r}; regenerate the dataset (rule make_dataset)")

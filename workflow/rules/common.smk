@@ -1,20 +1,24 @@
 # Config validation (before any job starts) and the helpers that compute paths and params.
-import sys
-from pathlib import Path
-
+# The library (src/factorization_curse) is installed into the environment that runs Snakemake and
+# its jobs (`make` does `pip install -e .`; README, "Installing"): the one way it is found.
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-# The library lives in src/. Jobs (also under --sdm conda) import it through the link
-# workflow/scripts/factorization_curse, since Snakemake puts the scripts' folder on sys.path.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-
-from factorization_curse import config as fc  # noqa: E402
-from factorization_curse.tasks import TASKS  # noqa: E402
+try:
+    from factorization_curse import config as fc
+    from factorization_curse import runtime
+    from factorization_curse.tasks import TASKS
+except ImportError as error:
+    raise WorkflowError(f"the project's library is not installed in this Python ({error}): run `make` once "
+                        "(or `pip install -e .` in the repository) and start Snakemake from that environment, "
+                        "e.g. .venv/bin/snakemake")
 
 # `--config seeds=[0,1,2]` hands the list's items over as strings
-config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config.get("seeds", [])]
+if "seeds" in config:
+    config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
 validate(config, schema="../schemas/config.schema.yaml")
+# the training seeds of this invocation: the command line's, else the preset's
+config["seeds"] = config.get("seeds") or config["presets"].get(config["preset"], {}).get("seeds", [0])
 try:
     fc.check_config(config)
 except fc.ConfigError as error:
@@ -24,9 +28,9 @@ PRESET = config["preset"]
 # content fingerprints of the code behind each kind of job (library modules and rule scripts), a
 # parameter of those jobs: rerun when that code changes, not when a file is only touched (README,
 # "What reruns")
-CODE = fc.code_fingerprint("numbers")
-DATA_CODE = fc.code_fingerprint("data")
-RESULTS_CODE = fc.code_fingerprint("results")
+CODE = runtime.code_fingerprint("numbers")
+DATA_CODE = runtime.code_fingerprint("data")
+RESULTS_CODE = runtime.code_fingerprint("results")
 RESULTS = f"results/{PRESET}"
 RUN = f"{RESULTS}/runs/{{dataset}}/{{objective}}/seed{{seed}}"
 ENV = "../../envs/pipeline.yaml"
@@ -54,7 +58,7 @@ def eval_files(dataset, objectives):
 
 
 def sweep_datasets(sweep):
-    return [fc.sweep_dataset(sweep, value) for value in config["sweeps"][sweep]["values"]]
+    return fc.group_datasets(config, sweep)
 
 
 def get_final_output():

@@ -42,6 +42,7 @@ rule evaluate_lora:
     output:
         evaluation=f"{RUN}/eval.json",
         predictions=f"{RUN}/predictions.jsonl",
+        questions=f"{RUN}/questions.parquet",
     wildcard_constraints:
         objective="|".join(LORA_OBJECTIVES) or "(?!)",
     params:

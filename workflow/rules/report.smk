@@ -52,6 +52,7 @@ rule plot_figure:
 rule aggregate_sweep:
     input:
         evaluations=lambda wc: eval_files(sweep_datasets(wc.sweep), config["sweeps"][wc.sweep]["objectives"]),
+        data=lambda wc: expand(rules.make_dataset.output.data, dataset=sweep_datasets(wc.sweep)),
     output:
         table=f"{RESULTS}/tables/sweeps/{{sweep}}.csv",
     params:

@@ -1,10 +1,10 @@
 # Helpers of report.smk: which of the paper's tables and figures to build, from config["report"] and
-# the tasks that run (factorization_curse.figures.figure_specs), and the files of every run that the
+# the tasks that run (factorization_curse.analysis.figures.figure_specs), and the files of every run that the
 # report reads. The paper's numbers are workflow/paper_reference.yaml, checked here before any job.
 import os
 
-from factorization_curse import figures as fc_figures
-from factorization_curse import paper as fc_paper
+from factorization_curse.analysis import figures as fc_figures
+from factorization_curse.analysis import paper as fc_paper
 
 PAPER_REFERENCE = os.path.join(workflow.basedir, "workflow", "paper_reference.yaml")
 try:

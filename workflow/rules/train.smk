@@ -35,11 +35,19 @@ rule evaluate_model:
     output:
         evaluation=f"{RUN}/eval.json",
         predictions=f"{RUN}/predictions.jsonl",
+        questions=f"{RUN}/questions.parquet",
     params:
         objective=lambda wc: config["objectives"][wc.objective],
         code=CODE,
         task=lambda wc: fc.dataset_task(config, wc.dataset)[0],
     threads: training_threads()
+    resources:
+        # a GPU where training has one (generation at the paper's sizes), a shorter limit
+        gpu=lambda wc: fc.evaluation_resources(config, wc.dataset)["gpu"],
+        gpu_model=lambda wc: fc.evaluation_resources(config, wc.dataset)["gpu_model"],
+        cpus_per_task=lambda wc: fc.evaluation_resources(config, wc.dataset)["cpus_per_task"],
+        mem_mb=lambda wc: fc.evaluation_resources(config, wc.dataset)["mem_mb"],
+        runtime=lambda wc: fc.evaluation_resources(config, wc.dataset)["runtime"],
     log:
         f"{RESULTS}/logs/evaluate_model/{{dataset}}/{{objective}}/seed{{seed}}.log",
     benchmark:

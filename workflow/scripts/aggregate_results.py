@@ -1,13 +1,12 @@
 """Collect one task's evaluations into the long table and the paper-layout table."""
 from pathlib import Path
 
-from factorization_curse.aggregation import aggregate_results
-from factorization_curse.data import load_info
-from factorization_curse.logs import log_to
+from factorization_curse.analysis.tables import aggregate_results, read_dataset_infos
+from factorization_curse.runtime import log_to
 
 log = log_to(snakemake.log[0])
 # the task's own dataset first, then its variants (config.yaml `variants`)
-info = {Path(d).name: load_info(d) for d in snakemake.input.data}
+info = read_dataset_infos(snakemake.input.data)
 table = aggregate_results(snakemake.input.evaluations, snakemake.output.table, snakemake.output.markdown,
                           snakemake.params.objective_order, info[Path(snakemake.input.data[0]).name], info)
 log(f"{len(table)} rows -> {snakemake.output.table}")

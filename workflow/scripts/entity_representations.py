@@ -1,7 +1,7 @@
 """First two principal components of a trained model's entity representations (Figures 4b, 4c)."""
 import torch
 
-from factorization_curse.logs import log_to
+from factorization_curse.runtime import log_to
 from factorization_curse.objectives import Objective
 from factorization_curse.representations import entity_pca
 

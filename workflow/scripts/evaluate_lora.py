@@ -1,7 +1,7 @@
 """Answer every test question with the LoRA fine-tuned model and score it (rule evaluate_lora)."""
 import torch
 
-from factorization_curse.logs import log_to
+from factorization_curse.runtime import log_to
 from factorization_curse.lora import LoraSettings, evaluate_lora
 
 log = log_to(snakemake.log[0])
@@ -11,9 +11,10 @@ evaluate_lora(
     data_dir=snakemake.input.data,
     settings=LoraSettings(**snakemake.params.lora),
     adapter_dir=snakemake.input.adapter,
-    identity={"task": snakemake.params.task, "dataset": w.dataset, "objective": w.objective, "seed": int(w.seed)},
+    run={"task": snakemake.params.task, "dataset": w.dataset, "objective": w.objective, "seed": int(w.seed)},
     evaluation_path=snakemake.output.evaluation,
     predictions_path=snakemake.output.predictions,
+    questions_path=snakemake.output.questions,
     log=log,
     precision=snakemake.params.precision,
 )

@@ -2,7 +2,7 @@
 import torch
 
 from factorization_curse.evaluation import evaluate_model
-from factorization_curse.logs import log_to
+from factorization_curse.runtime import log_to
 from factorization_curse.objectives import Objective
 
 log = log_to(snakemake.log[0])
@@ -12,8 +12,9 @@ evaluate_model(
     data_dir=snakemake.input.data,
     model_path=snakemake.input.model,
     objective=Objective.from_config(w.objective, snakemake.params.objective),
-    identity={"task": snakemake.params.task, "dataset": w.dataset, "objective": w.objective, "seed": int(w.seed)},
+    run={"task": snakemake.params.task, "dataset": w.dataset, "objective": w.objective, "seed": int(w.seed)},
     evaluation_path=snakemake.output.evaluation,
     predictions_path=snakemake.output.predictions,
+    questions_path=snakemake.output.questions,
     log=log,
 )

@@ -1,7 +1,7 @@
 """Fine-tune a pretrained causal LM with LoRA on one dataset (rule finetune_lora)."""
 import torch
 
-from factorization_curse.logs import log_to
+from factorization_curse.runtime import log_to
 from factorization_curse.lora import LoraSettings, finetune_lora
 from factorization_curse.training import TrainConfig
 

@@ -1,6 +1,6 @@
 """Generate one task's dataset (rule make_dataset)."""
-from factorization_curse.logs import log_to
-from factorization_curse.tasks import make_dataset
+from factorization_curse.runtime import log_to
+from factorization_curse.data import make_dataset
 
 log = log_to(snakemake.log[0])
 data = make_dataset(snakemake.params.task, snakemake.params.generator, snakemake.params.seed, snakemake.output.data)

@@ -4,16 +4,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from factorization_curse.data import load_info
-from factorization_curse.logs import log_to
-from factorization_curse.paper import load_reference, paper_cells
-from factorization_curse.plotting import plot_overview
-from factorization_curse.report import entry_tables, entry_task
+from factorization_curse.analysis.tables import read_dataset_infos
+from factorization_curse.runtime import log_to
+from factorization_curse.analysis.paper import load_reference, paper_cells
+from factorization_curse.analysis.plotting import plot_overview
+from factorization_curse.analysis.report import entry_tables, entry_task
 
 log = log_to(snakemake.log[0])
 reference = load_reference(snakemake.input.reference)
 tables = entry_tables(reference, {Path(p).stem: pd.read_csv(p) for p in snakemake.input.tables})
-chance = {Path(d).name: load_info(d).get("chance_exact_match") for d in snakemake.input.data}
+chance = {name: info.get("chance_exact_match") for name, info in read_dataset_infos(snakemake.input.data).items()}
 order = snakemake.params.objective_order
 plot_overview(tables, snakemake.output.figure, {n: order.get(entry_task(reference, n), []) for n in tables},
               {n: chance.get(entry_task(reference, n)) for n in tables}, paper_cells(reference))

@@ -1,8 +1,8 @@
 """Accuracy against the swept task parameter, one line per objective."""
 import pandas as pd
 
-from factorization_curse.logs import log_to
-from factorization_curse.plotting import plot_sweep
+from factorization_curse.runtime import log_to
+from factorization_curse.analysis.plotting import plot_sweep
 
 log = log_to(snakemake.log[0])
 sweep = snakemake.params.sweep

@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 from factorization_curse.config import run_cadence, run_settings
-from factorization_curse.distributed import run_with_torchrun
-from factorization_curse.logs import log_to
+from factorization_curse.launch import run_with_torchrun
+from factorization_curse.runtime import log_to
 from factorization_curse.objectives import Objective
 from factorization_curse.training import TrainConfig, TrainingInterrupted, train_model
 

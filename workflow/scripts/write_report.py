@@ -1,10 +1,10 @@
 """results/<preset>/report.md: every measured number beside the paper's, with verdicts, runs and figures."""
 from pathlib import Path
 
-from factorization_curse.data import load_info
-from factorization_curse.logs import log_to
-from factorization_curse.paper import load_reference
-from factorization_curse.report import write_report
+from factorization_curse.analysis.tables import read_dataset_infos
+from factorization_curse.runtime import log_to
+from factorization_curse.analysis.paper import load_reference
+from factorization_curse.analysis.report import write_report
 
 log = log_to(snakemake.log[0])
 folder = Path(snakemake.output.report).parent
@@ -16,7 +16,7 @@ text = write_report(
     seeds=snakemake.params.seeds,
     task_objectives=snakemake.params.task_objectives,
     tables={Path(p).stem: p for p in snakemake.input.tables},
-    data_info={Path(d).name: load_info(d) for d in snakemake.input.data},
+    data_info=read_dataset_infos(snakemake.input.data),
     runs=snakemake.params.runs,
     tolerance=settings["tolerance_points"],
     success=settings["table4"]["success"],

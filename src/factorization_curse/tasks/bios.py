@@ -21,7 +21,7 @@ import random
 from dataclasses import dataclass, field
 
 from ..subword import BPETokenizer
-from . import Example, TaskData, example, mark, trained_query_facts
+from .base import Example, Task, TaskData, example, mark, trained_query_facts
 from .bios_pools import CITIES, COMPANIES, FIRST_NAMES, LAST_NAMES, MAJORS, MIDDLE_NAMES, UNIVERSITIES
 
 ATTRIBUTES = ("birth_date", "birth_city", "university", "major", "employer", "employer_city")
@@ -209,3 +209,6 @@ def make_bios(config: BiosConfig, seed: int) -> TaskData:
         (train if index in query_train else test).extend(queries)
     texts = [text for e in train for text in (e.prompt, e.answer) if text]
     return TaskData(train=train, test=test, tokenizer=BPETokenizer.train(texts, config.bpe_vocab_size))
+
+
+TASK = Task(BiosConfig, make_bios)

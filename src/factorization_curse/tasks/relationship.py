@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from . import TaskData, distinct_entities, example, symbol_pool, trained_query_facts
+from .base import Task, TaskData, distinct_entities, example, symbol_pool, trained_query_facts
 
 FORWARD = "=>"
 BACKWARD = "<="
@@ -60,3 +60,6 @@ def make_relationship(config: RelationshipConfig, seed: int) -> TaskData:
         ]
         (train if index in query_train else test).extend(queries)
     return TaskData(train=train, test=test, vocabulary=[FORWARD, BACKWARD] + pool)
+
+
+TASK = Task(RelationshipConfig, make_relationship)

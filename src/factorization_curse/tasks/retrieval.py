@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from . import TaskData, distinct_entities, example, symbol_pool, trained_query_facts
+from .base import Task, TaskData, distinct_entities, example, symbol_pool, trained_query_facts
 
 SEPARATOR = ":"
 FORWARD_PREFIX = "<value-of>"
@@ -62,3 +62,6 @@ def make_retrieval(config: RetrievalConfig, seed: int) -> TaskData:
         (train if index in query_train else test).extend(queries)
     vocabulary = [SEPARATOR, FORWARD_PREFIX, BACKWARD_PREFIX] + pool
     return TaskData(train=train, test=test, vocabulary=vocabulary)
+
+
+TASK = Task(RetrievalConfig, make_retrieval)

@@ -7,8 +7,7 @@ the start and goal, then the path from start to goal::
     2,6|6,7|5,1|4,3|4,2|3,5/4,7=4,2,6,7
 
 Teacher-forced AR learns the "Clever Hans" cheat and lands at 1/degree (a random first step).
-Lines are read and written byte for byte (``parse_line`` / ``format_line``), so test files
-published with that work can be evaluated. Models read the line as tokens: node ids and
+Lines are parsed and formatted byte for byte (``parse_line`` / ``format_line``). Models read the line as tokens: node ids and
 ``, | / =``; the prompt ends at ``=``, the answer is the path's nodes.
 """
 
@@ -16,9 +15,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
-from . import Example, TaskData
+from .base import Example, Task, TaskData
 
 PUNCTUATION = [",", "|", "/", "="]
 
@@ -71,14 +69,6 @@ def format_line(graph: StarGraph) -> str:
     return f"{edges}/{graph.start},{graph.goal}=" + ",".join(map(str, graph.path))
 
 
-def read_graphs(path: str | Path) -> list[StarGraph]:
-    return [parse_line(line) for line in Path(path).read_text().splitlines() if line.strip()]
-
-
-def write_graphs(graphs: list[StarGraph], path: str | Path) -> None:
-    Path(path).write_text("".join(format_line(g) + "\n" for g in graphs))
-
-
 def make_graph(config: StarGraphConfig, rng: random.Random) -> StarGraph:
     nodes = rng.sample(range(config.num_nodes), config.degree * (config.path_length - 1) + 1)
     start, rest = nodes[0], nodes[1:]
@@ -95,7 +85,7 @@ def to_example(graph: StarGraph, index: int) -> Example:
     commas between them dropped, so that answer position k is the k-th node of the path)."""
     prompt = format_line(graph).split("=")[0]
     spaced = " ".join(prompt.replace(",", " , ").replace("|", " | ").replace("/", " / ").split())
-    return Example(prompt=spaced + " =", answer=" ".join(map(str, graph.path)), kind="query", direction="forward", entity=index)
+    return Example(prompt=spaced + " =", answer=" ".join(map(str, graph.path)), kind="query", direction="forward", fact=index)
 
 
 def graph_identity(graph: StarGraph) -> tuple:
@@ -129,3 +119,6 @@ def stargraph_chance(config: StarGraphConfig) -> float:
     """Exact match (%) of a model that finds the path once it picks the right first step at random:
     the Clever-Hans solution teacher forcing leads to (1/degree)."""
     return 100.0 / config.degree
+
+
+TASK = Task(StarGraphConfig, make_stargraph, marks_entities=False, chance=stargraph_chance, position_metrics=True)

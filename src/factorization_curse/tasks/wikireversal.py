@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
 from ..subword import BPETokenizer
-from . import ENTITY_MARKS, Example, TaskData, example, mark, trained_query_facts, unmark
+from ..answers import normalise_answer
+from .base import ENTITY_MARKS, Example, Task, TaskData, example, mark, trained_query_facts, unmark
 
 GENWIKI_HELP = (
     "GenWiki (Jin et al., COLING 2020) is not downloaded by the pipeline. Download genwiki.zip "
@@ -154,7 +155,7 @@ class Triple(NamedTuple):
 
 
 @dataclass
-class Benchmark:
+class FilteredTriples:
     """The outcome of Algorithm 1: passages (marked text), kept triples, and what each step removed."""
 
     passages: list[str]
@@ -351,7 +352,7 @@ def frequent_relations(triples: list[Triple], min_count: int) -> list[Triple]:
     return [t for t in triples if counts[t.relation] >= min_count]
 
 
-def build_benchmark(records: Iterable[dict], min_relation_count: int) -> Benchmark:
+def filter_triples(records: Iterable[dict], min_relation_count: int) -> FilteredTriples:
     """Algorithm 1 on GenWiki records: passages and the kept forward triples, with the count each
     filter removed. Only passages that a kept triple comes from are kept (each text once)."""
     passages: list[str] = []  # marked texts with at least one forward triple
@@ -400,7 +401,7 @@ def build_benchmark(records: Iterable[dict], min_relation_count: int) -> Benchma
     kept_pairs = [(p, t) for p, t in distinct if t in kept]
     used = sorted({p for p, _ in kept_pairs})  # renumber the passages that keep a triple
     renumber = {old: new for new, old in enumerate(used)}
-    return Benchmark(
+    return FilteredTriples(
         passages=[passages[p] for p in used],
         triples=[t for _, t in kept_pairs],
         passage_of=[renumber[p] for p, _ in kept_pairs],
@@ -449,40 +450,40 @@ def _csv(header: tuple, rows: Iterable[tuple]) -> str:
     return out.getvalue()
 
 
-def filter_table(benchmark: Benchmark) -> list[tuple[str, int, int]]:
+def filter_table(kept: FilteredTriples) -> list[tuple[str, int, int]]:
     """(step, triples removed, triples left) for each step of FILTER_STEPS."""
-    left = benchmark.triples_read
+    left = kept.triples_read
     rows = [(FILTER_STEPS[0], 0, left)]
     for step in FILTER_STEPS[1:]:
-        left -= benchmark.removed[step]
-        rows.append((step, benchmark.removed[step], left))
-    assert left == len(benchmark.triples), (left, len(benchmark.triples))
+        left -= kept.removed[step]
+        rows.append((step, kept.removed[step], left))
+    assert left == len(kept.triples), (left, len(kept.triples))
     return rows
 
 
 def make_wikireversal(config: WikiReversalConfig, seed: int) -> TaskData:
     records = read_genwiki(config.genwiki_dir, config.subset, config.max_passages)
-    bench = build_benchmark(records, config.min_relation_count)
-    if len(bench.triples) < 2:
+    kept = filter_triples(records, config.min_relation_count)
+    if len(kept.triples) < 2:
         raise ValueError(
-            f"WikiReversal: {len(bench.triples)} triple(s) left after the filters from {bench.records_read} GenWiki "
+            f"WikiReversal: {len(kept.triples)} triple(s) left after the filters from {kept.records_read} GenWiki "
             f"records in {config.genwiki_dir!r}; lower min_relation_count ({config.min_relation_count}) or read more "
             "passages (max_passages)"
         )
     forward_train, backward_train = split_questions(
-        len(bench.triples), config.query_train_fraction, seed, config.split_seeds
+        len(kept.triples), config.query_train_fraction, seed, config.split_seeds
     )
     # a passage's `entity` is its number, a question's the number of its triple (triples.csv)
-    train: list[Example] = [example(p, "", "statement", "", i) for i, p in enumerate(bench.passages)]
+    train: list[Example] = [example(p, "", "statement", "", i) for i, p in enumerate(kept.passages)]
     test: list[Example] = []
     rows = []
-    for index, triple in enumerate(bench.triples):
+    for index, triple in enumerate(kept.triples):
         forward, backward = questions(triple)
         (train if index in forward_train else test).append(
             example(forward, mark(triple.tail), "query", "forward", index))
         (train if index in backward_train else test).append(
             example(backward, mark(triple.head), "query", "backward", index))
-        rows.append((index, *triple, bench.passage_of[index],
+        rows.append((index, *triple, kept.passage_of[index],
                      "train" if index in forward_train else "test", "train" if index in backward_train else "test"))
     texts = [text for e in train for text in (e.prompt, e.answer) if text]
     return TaskData(
@@ -490,10 +491,14 @@ def make_wikireversal(config: WikiReversalConfig, seed: int) -> TaskData:
         test=test,
         tokenizer=BPETokenizer.train(texts, config.bpe_vocab_size),
         files={
-            "stats.csv": _csv(("relation", "count"), relation_stats(bench.triples)),
-            "filters.csv": _csv(("step", "triples_removed", "triples_left"), filter_table(bench)),
+            "stats.csv": _csv(("relation", "count"), relation_stats(kept.triples)),
+            "filters.csv": _csv(("step", "triples_removed", "triples_left"), filter_table(kept)),
             "files.csv": _csv(("file", "records", "triples_read", "removed_not_in_passage", "removed_backward",
-                               "forward_triples"), [(name, *counts) for name, counts in bench.by_file.items()]),
+                               "forward_triples"), [(name, *counts) for name, counts in kept.by_file.items()]),
             "triples.csv": _csv(("triple", "head", "relation", "tail", "passage", "forward", "backward"), rows),
         },
     )
+
+
+TASK = Task(WikiReversalConfig, make_wikireversal, check_sources=check_genwiki,
+            table_columns={"split_seeds": SPLIT_SEEDS_COLUMN}, answer_normaliser=normalise_answer)

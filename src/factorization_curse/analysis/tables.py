@@ -1,4 +1,5 @@
-"""Evaluation files to the long-form results table and the paper's table layout.
+"""Evaluation files to the long-form results table and the paper's table layout; metric names and
+headings come from :mod:`factorization_curse.metrics` (an unregistered metric is an error).
 
 A task whose table holds several datasets (its own and its ``variants``, e.g. WikiReversal's split
 seeds) records what tells them apart as extra columns after ``value`` (``Task.table_columns``),
@@ -14,27 +15,11 @@ from typing import Callable
 
 import pandas as pd
 
-from .config import split_sweep_dataset
-from .answers import normaliser_description
-from .tasks import TASKS
+from ..answers import normaliser_description
+from ..metrics import DIRECTIONS, METRICS, metric_values
+from ..tasks import TASKS
 
 COLUMNS = ["task", "objective", "seed", "direction", "metric", "value"]  # the output contract
-# metric ids of the table and their headings in the Markdown report; tasks with per-position
-# metrics add ``position_<k>`` (accuracy at the k-th answer token, counted from 1)
-METRICS = {
-    "exact_match": "Exact match",
-    "token_accuracy": "Per-token accuracy of the answers",
-    "incorrect_inference": "Incorrect inference (answers that are the other side's entity)",
-}
-DIRECTIONS = ("forward", "backward")
-
-
-def metric_values(values: dict) -> dict[str, float]:
-    """One direction's entry of eval.json as {metric id: percent}."""
-    out = {m: values[m] for m in METRICS if m in values}
-    for k, accuracy in enumerate(values.get("position_accuracy", []), start=1):
-        out[f"position_{k}"] = accuracy
-    return out
 
 
 def long_table(evaluations: list[dict], extra: dict[str, Callable[[dict], object]] | None = None) -> pd.DataFrame:
@@ -48,6 +33,19 @@ def long_table(evaluations: list[dict], extra: dict[str, Callable[[dict], object
                 row = [ev["task"], ev["objective"], ev["seed"], direction, metric, value]
                 rows.append(row + [column(ev) for column in extra.values()])
     return pd.DataFrame(rows, columns=COLUMNS + list(extra))
+
+
+def read_dataset_infos(data_dirs: list[str | Path]) -> dict[str, dict]:
+    """Each dataset folder's info.json (its task, generator settings, sizes) by folder name."""
+    infos = {}
+    for d in data_dirs:
+        path = Path(d) / "info.json"
+        try:
+            infos[Path(d).name] = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{path} cannot be read ({error}); rebuild the dataset with "
+                             f"`snakemake --cores all --forcerun {d}`") from error
+    return infos
 
 
 def read_evaluations(paths: list[str | Path]) -> list[dict]:
@@ -71,7 +69,7 @@ def read_curves(paths: list[str | Path], identities: list[dict]) -> pd.DataFrame
             record = json.loads(line)
             for key, value in record.items():
                 direction, _, metric = key.partition("_")
-                if direction in DIRECTIONS and metric in METRICS and value is not None:
+                if direction in DIRECTIONS and metric in METRICS and METRICS[metric].in_curves and value is not None:
                     rows.append([identity["task"], identity["objective"], int(identity["seed"]), int(record["step"]),
                                  direction, metric, float(value)])
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
@@ -144,7 +142,7 @@ def markdown_report(table: pd.DataFrame, task: str, objective_order: list[str], 
                      + "; ".join(f"`{c}` is {column_notes[c]}" for c in columns) + ".")
     if exact_match_note:
         parts.append(f"Exact match: {exact_match_note}")
-    for metric, title in METRICS.items():
+    for metric, title in ((m.name, m.label) for m in METRICS.values()):
         layout = variant_layout(table, metric, objective_order, columns) if columns else \
             paper_layout(table, metric, objective_order)
         if layout.empty:
@@ -189,11 +187,12 @@ def aggregate_results(eval_paths: list[str | Path], csv_path: str | Path, markdo
     return table
 
 
-def aggregate_sweep(eval_paths: list[str | Path], sweep: dict, csv_path: str | Path) -> pd.DataFrame:
-    """The long table of a sweep, with the swept parameter's value (from the dataset name) as a column."""
-    values = {str(v): v for v in sweep["values"]}
+def aggregate_sweep(eval_paths: list[str | Path], parameter: str, dataset_info: dict[str, dict],
+                    csv_path: str | Path) -> pd.DataFrame:
+    """The long table of a sweep, with the swept ``parameter``'s value as a column, read from each
+    run's dataset settings (``dataset_info``: dataset name -> info.json), never from its name."""
     table = long_table(read_evaluations(eval_paths),
-                       extra={sweep["parameter"]: lambda ev: values[split_sweep_dataset(ev["dataset"])[1]]})
+                       extra={parameter: lambda ev: dataset_info[ev["dataset"]]["config"][parameter]})
     Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(csv_path, index=False, float_format="%.2f")
     return table

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..answers import normaliser_description
+from ..tasks import TASKS
 from . import paper as paper_ref
-from .aggregation import read_curves
-from .answers import normaliser_description
 from .html import markdown_to_html
-from .tasks import TASKS
+from .tables import read_curves
 
 NOT_RUN = "not run"
 REPRODUCED = "reproduced"
