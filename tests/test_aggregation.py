@@ -3,9 +3,12 @@ import json
 import pandas as pd
 import pytest
 
-from factorization_curse.analysis.tables import (COLUMNS, CURVE_COLUMNS, aggregate_results, aggregate_sweep, paper_layout,
-                                             read_curves, variant_columns, variant_layout)
+from factorization_curse.analysis.layouts import paper_layout, variant_layout
+from factorization_curse.analysis.tables import (COLUMNS, CURVE_COLUMNS, aggregate_results, aggregate_sweep, read_curves,
+                                                 variant_columns)
 from factorization_curse.analysis.plotting import objective_colour, plot_forward_backward, plot_sweep
+
+from .question_tables import write_questions
 
 
 def evaluation(objective, seed, fwd, bwd, dataset="retrieval"):
@@ -23,8 +26,8 @@ def write(tmp_path, evaluations):
 
 
 def test_tables_and_figure(tmp_path):
-    paths = write(tmp_path, [evaluation("mlm-u", 0, 100, 90), evaluation("mlm-u", 1, 100, 80), evaluation("ar", 0, 100, 0)])
-    table = aggregate_results(paths, tmp_path / "t.csv", tmp_path / "t.md", ["ar", "mlm-u"])
+    evaluations = [evaluation("mlm-u", 0, 100, 90), evaluation("mlm-u", 1, 100, 80), evaluation("ar", 0, 100, 0)]
+    table = aggregate_results(write_questions(tmp_path, evaluations), tmp_path / "t.csv", tmp_path / "t.md", ["ar", "mlm-u"])
     assert list(pd.read_csv(tmp_path / "t.csv").columns) == COLUMNS
     layout = paper_layout(table, "exact_match", ["ar", "mlm-u"])
     assert list(layout.columns) == ["ar", "mlm-u"] and list(layout.index) == ["forward", "backward"]
@@ -78,7 +81,7 @@ def test_variant_table_records_the_split_and_takes_table8s_layout(tmp_path):
     evaluations = [wiki_evaluation("wikireversal", "ar", 14, 4), wiki_evaluation("wikireversal", "mlm-u", 11, 8),
                    wiki_evaluation("wikireversal_split-different", "ar", 28, 6),
                    wiki_evaluation("wikireversal_split-different", "mlm-u", 66, 46)]
-    table = aggregate_results(write(tmp_path, evaluations), tmp_path / "w.csv", tmp_path / "w.md", ["ar", "mlm-15", "mlm-u"],
+    table = aggregate_results(write_questions(tmp_path, evaluations), tmp_path / "w.csv", tmp_path / "w.md", ["ar", "mlm-15", "mlm-u"],
                               WIKI_INFO["wikireversal"], WIKI_INFO)
     written = pd.read_csv(tmp_path / "w.csv")
     assert list(written.columns) == COLUMNS + ["split_seeds"]
@@ -97,11 +100,35 @@ def test_variant_table_records_the_split_and_takes_table8s_layout(tmp_path):
     plot_forward_backward(table, tmp_path / "w.pdf", ["ar", "mlm-u"], title="w", variant_columns=variant_columns(table))
     assert (tmp_path / "w.pdf").stat().st_size > 1000
     with pytest.raises(ValueError, match="dataset_info"):
-        aggregate_results(write(tmp_path, evaluations), tmp_path / "x.csv", tmp_path / "x.md", ["ar"])
+        aggregate_results(write_questions(tmp_path, evaluations), tmp_path / "x.csv", tmp_path / "x.md", ["ar"])
 
 
 def test_tasks_without_variants_keep_the_long_form_columns(tmp_path):
-    table = aggregate_results(write(tmp_path, [evaluation("ar", 0, 100, 0)]), tmp_path / "t.csv", tmp_path / "t.md", ["ar"],
+    table = aggregate_results(write_questions(tmp_path, [evaluation("ar", 0, 100, 0)]), tmp_path / "t.csv", tmp_path / "t.md", ["ar"],
                               {}, {"retrieval": {"config": {}}})
     assert list(table.columns) == COLUMNS and variant_columns(table) == []
     assert "Exact match:" not in (tmp_path / "t.md").read_text()
+
+
+def test_a_metric_the_registry_does_not_know_is_an_error_never_a_dropped_column(tmp_path):
+    unknown = evaluation("ar", 0, 100, 0)
+    unknown["metrics"]["forward"]["exact_matsch"] = 100.0
+    with pytest.raises(KeyError, match="exact_matsch"):
+        aggregate_sweep(write(tmp_path, [{**unknown, "dataset": "r-1"}]), "entity_length",
+                        {"r-1": {"config": {"entity_length": 1}}}, tmp_path / "s.csv")
+    questions = tmp_path / "q.parquet"
+    pd.read_parquet(write_questions(tmp_path, [evaluation("ar", 0, 100, 0)])[0]).assign(exact_matsch=1.0).to_parquet(questions)
+    with pytest.raises(KeyError, match="exact_matsch"):
+        aggregate_results([questions], tmp_path / "t.csv", tmp_path / "t.md", ["ar"])
+    curve = tmp_path / "metrics.jsonl"
+    curve.write_text('{"step": 1, "loss": 2.0, "forward_exact_matsch": 10.0}\n')
+    with pytest.raises(KeyError, match="exact_matsch"):
+        read_curves([curve], [{"task": "retrieval", "objective": "ar", "seed": 0}])
+
+
+def test_long_table_rows_follow_the_registry_then_the_positions(tmp_path):
+    ev = {"task": "stargraph", "dataset": "s-1", "objective": "ar", "seed": 0,
+          "metrics": {"forward": {"position_2": 50.0, "token_accuracy": 75.0, "position_1": 60.0, "exact_match": 40.0,
+                                  "count": 4}}}
+    table = aggregate_sweep(write(tmp_path, [ev]), "degree", {"s-1": {"config": {"degree": 3}}}, tmp_path / "s.csv")
+    assert table.metric.tolist() == ["exact_match", "token_accuracy", "position_1", "position_2"]

@@ -65,8 +65,9 @@ def test_tables_carry_incorrect_inference_positions_and_chance(tmp_path):
         "backward": {"exact_match": 80.0, "token_accuracy": 85.0, "incorrect_inference": 10.0, "position_1": 81.0,
                      "position_2": 80.0, "count": 50},
     }}
-    (tmp_path / "e.json").write_text(json.dumps(evaluation))
-    aggregate_results([tmp_path / "e.json"], tmp_path / "t.csv", tmp_path / "t.md", ["mlm-u"], {"chance_exact_match": 50.0})
+    from .question_tables import write_questions
+
+    aggregate_results(write_questions(tmp_path, [evaluation]), tmp_path / "t.csv", tmp_path / "t.md", ["mlm-u"], {"chance_exact_match": 50.0})
     table = pd.read_csv(tmp_path / "t.csv")
     assert set(table.metric) == {"exact_match", "token_accuracy", "incorrect_inference", "position_1", "position_2"}
     assert table.query("direction == 'backward' and metric == 'incorrect_inference'").value.item() == 10.0

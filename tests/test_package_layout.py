@@ -90,7 +90,7 @@ BLOCK_TORCH = (
 )
 
 
-ANALYSIS = sorted(module_name(p).removeprefix("factorization_curse.") for p in (PACKAGE / "analysis").glob("*.py"))
+ANALYSIS = sorted(module_name(p).removeprefix("factorization_curse.") for p in (PACKAGE / "analysis").rglob("*.py"))
 
 
 @pytest.mark.parametrize("module", ["config", "metrics", "runtime", "answers", "tasks", "tasks.base", *ANALYSIS])

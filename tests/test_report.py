@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from factorization_curse.analysis import paper, report
+from factorization_curse.analysis import comparisons, paper, paper_tables, report, runs, table4
+from factorization_curse.analysis.curves import curve_observations, dominance
 from factorization_curse.analysis.tables import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +91,7 @@ def test_reference_check_names_the_bad_key(edit, message):
 
 
 def test_measured_cells_mean_std_and_the_pair_mean():
-    cells = report.measured_cells(toy_table()).set_index(["metric", "objective", "direction"])
+    cells = comparisons.measured_cells(toy_table()).set_index(["metric", "objective", "direction"])
     assert cells.loc[("exact_match", "mlm-u", "forward"), "mean"] == 90
     assert cells.loc[("exact_match", "mlm-u", "forward"), "std"] == pytest.approx(math.sqrt(50))
     assert cells.loc[("exact_match", "mlm-u", "forward"), "seeds"] == 2
@@ -100,23 +101,23 @@ def test_measured_cells_mean_std_and_the_pair_mean():
 
 def test_join_a_missing_measurement_reads_not_run_never_a_number():
     cells = paper.paper_cells(REFERENCE)
-    measured = report.measured_cells(toy_table())
-    joined = report.compare(cells[cells.results == "toy"], measured, tolerance=10)
+    measured = comparisons.measured_cells(toy_table())
+    joined = comparisons.compare(cells[cells.results == "toy"], measured, tolerance=10)
     row = joined[(joined.objective == "big-llm") & (joined.direction == "backward")].iloc[0]
     assert row.verdict == "not run" and math.isnan(row.measured) and math.isnan(row.difference)
-    shown = report.comparison_strings(joined)
+    shown = comparisons.comparison_strings(joined)
     missing = shown[(shown.objective == "big-llm")]
     assert list(missing.measured) == ["not run", "not run"] and list(missing.difference) == ["", ""]
     assert not any(re.search(r"\d", m) for m in missing.measured)
     # a task that did not run at all: every cell not run
-    not_run = report.compare(cells[cells.results == "wiki"], None, tolerance=10)
+    not_run = comparisons.compare(cells[cells.results == "wiki"], None, tolerance=10)
     assert set(not_run.verdict) == {"not run"} and not_run.measured.isna().all()
-    assert set(report.comparison_strings(not_run).measured) == {"not run"}
+    assert set(comparisons.comparison_strings(not_run).measured) == {"not run"}
 
 
 def test_join_verdicts_and_extra_objectives():
     cells = paper.paper_cells(REFERENCE)
-    joined = report.compare(cells[cells.results == "toy"], report.measured_cells(toy_table()), tolerance=10,
+    joined = comparisons.compare(cells[cells.results == "toy"], comparisons.measured_cells(toy_table()), tolerance=10,
                             objective_order=list(REFERENCE["objectives"]))
     v = joined.set_index(["metric", "objective", "direction"])
     assert v.loc[("exact_match", "ar", "forward"), "verdict"] == "reproduced"
@@ -130,9 +131,9 @@ def test_join_verdicts_and_extra_objectives():
     assert ("incorrect_inference", "ar", "forward") not in v.index
     # order: the paper's metrics, then the objective order, forward before backward
     assert list(joined.objective[:4]) == ["ar", "ar", "mlm-u", "mlm-u"] and list(joined.direction[:2]) == ["forward", "backward"]
-    strict = report.compare(cells[cells.results == "toy"], report.measured_cells(toy_table()), tolerance=9.9)
+    strict = comparisons.compare(cells[cells.results == "toy"], comparisons.measured_cells(toy_table()), tolerance=9.9)
     assert strict.set_index(["metric", "objective", "direction"]).loc[("exact_match", "mlm-u", "forward"), "verdict"] == "not reproduced"
-    shown = report.comparison_strings(joined).set_index(["objective", "direction"])
+    shown = comparisons.comparison_strings(joined).set_index(["objective", "direction"])
     assert shown.loc[("mlm-u", "forward"), "measured"] == "90.0 ± 7.1"
     assert shown.loc[("mlm-u", "backward"), "difference"] == "-10.0"
 
@@ -142,7 +143,7 @@ def test_join_verdicts_and_extra_objectives():
     (15.0, 5.0, "reproduced"), (15.1, 5.0, "not reproduced"), (0.0, 100.0, "not reproduced"),
 ])
 def test_verdict(measured, paper_value, expected):
-    assert report.verdict(measured, paper_value, tolerance=10) == expected
+    assert comparisons.verdict(measured, paper_value, tolerance=10) == expected
 
 
 # ----------------------------------------------------------------------------- Table 4
@@ -155,28 +156,28 @@ def test_verdict(measured, paper_value, expected):
     (54, 50, "✗"), (75, 50, "~"), (90, 50, "✓"), (50, 50, "✗"), (98, 50, "✓"),
 ])
 def test_table4_classifier_on_hand_made_numbers(accuracy, chance, expected):
-    assert report.classify(accuracy, success=80, failure=20, chance=chance) == expected
+    assert table4.classify(accuracy, success=80, failure=20, chance=chance) == expected
 
 
 def test_table4_classifier_rejects_crossed_thresholds():
     with pytest.raises(ValueError, match="failure <= success"):
-        report.classify(50, success=20, failure=80)
+        table4.classify(50, success=20, failure=80)
 
 
 def test_table4_from_measured_tables_and_against_the_paper():
     star = pd.DataFrame([["star", o, 0, "forward", "exact_match", v] for o, v in [("ar", 54), ("mlm-u", 98)]], columns=COLUMNS)
-    measured = {"toy": report.measured_cells(toy_table()), "star": report.measured_cells(star)}
-    t4 = report.table4(measured, success=80, failure=20, chance={"star": 50.0})
+    measured = {"toy": comparisons.measured_cells(toy_table()), "star": comparisons.measured_cells(star)}
+    t4 = table4.table4(measured, success=80, failure=20, chance={"star": 50.0})
     symbols = {(o, r): s for o, r, s in zip(t4.objective, t4.results, t4.measured)}
     assert symbols[("ar", "toy")] == "✓/✗"
     assert symbols[("mlm-u", "toy")] == "✓/✓"  # 90 / 80
     assert symbols[("ar", "star")] == "✗" and symbols[("mlm-u", "star")] == "✓"
-    compared = report.compare_table4(t4, paper.table4_symbols(REFERENCE)).set_index(["objective", "results"])
+    compared = table4.compare_table4(t4, paper.table4_symbols(REFERENCE)).set_index(["objective", "results"])
     assert compared.loc[("mlm-u", "toy"), "verdict"] == "reproduced"
     assert compared.loc[("ar", "toy"), "verdict"] == "reproduced"
     assert compared.loc[("mlm-u", "wiki"), "verdict"] == "not run" and compared.loc[("mlm-u", "wiki"), "measured"] == "not run"
     assert compared.loc[("plm", "toy"), "verdict"] == "no paper number"
-    stricter = report.compare_table4(report.table4(measured, success=95, failure=20), paper.table4_symbols(REFERENCE))
+    stricter = table4.compare_table4(table4.table4(measured, success=95, failure=20), paper.table4_symbols(REFERENCE))
     assert stricter.set_index(["objective", "results"]).loc[("mlm-u", "toy"), "verdict"] == "not reproduced"
 
 
@@ -186,7 +187,7 @@ def test_table4_from_measured_tables_and_against_the_paper():
 def test_paper_table_markdown_and_latex(tmp_path):
     csv = tmp_path / "toy.csv"
     toy_table().to_csv(csv, index=False)
-    blocks = report.write_paper_table(REFERENCE, "table1", [csv], tmp_path / "t1.md", tmp_path / "t1.tex", "tiny", [0, 1])
+    blocks = paper_tables.write_paper_table(REFERENCE, "table1", [csv], tmp_path / "t1.md", tmp_path / "t1.tex", "tiny", [0, 1])
     toy, wiki = blocks[0][1], blocks[1][1]
     assert list(toy.index) == ["forward", "forward (paper)", "backward", "backward (paper)"]
     assert toy.loc["backward", "mlm-u"] == "80.0 ± 14.1" and toy.loc["backward (paper)", "mlm-u"] == "90"
@@ -210,23 +211,23 @@ def wiki_table():
 
 def test_entries_read_their_split_variant_of_the_task_table():
     ref = paper.load_reference(ROOT / "workflow" / "paper_reference.yaml")
-    tables = report.entry_tables(ref, {"wikireversal": wiki_table(), "toy": toy_table()})
+    tables = comparisons.entry_tables(ref, {"wikireversal": wiki_table(), "toy": toy_table()})
     assert set(tables) == {"wikireversal", "wikireversal_split-different", "toy"}  # toy: no entry reads it, kept
     assert set(tables["wikireversal"].split_seeds) == {"same"} and len(tables["wikireversal"]) == 4
     assert tables["wikireversal_split-different"].value.tolist() == [30, 6, 60, 40]
-    assert report.entry_task(ref, "wikireversal_split-different") == "wikireversal" and report.entry_task(ref, "toy") == "toy"
+    assert comparisons.entry_task(ref, "wikireversal_split-different") == "wikireversal" and comparisons.entry_task(ref, "toy") == "toy"
     # a variant that did not run: its entry is absent (not run), the other one stays
-    same_only = report.entry_tables(ref, {"wikireversal": wiki_table().query("split_seeds == 'same'")})
+    same_only = comparisons.entry_tables(ref, {"wikireversal": wiki_table().query("split_seeds == 'same'")})
     assert set(same_only) == {"wikireversal"}
     # a table without the column cannot tell the variants apart: neither entry reads it
-    assert report.entry_tables(ref, {"wikireversal": wiki_table().drop(columns="split_seeds")}) == {}
+    assert comparisons.entry_tables(ref, {"wikireversal": wiki_table().drop(columns="split_seeds")}) == {}
 
 
 def test_table8_from_the_long_table_with_both_split_variants(tmp_path):
     ref = paper.load_reference(ROOT / "workflow" / "paper_reference.yaml")
     csv = tmp_path / "wikireversal.csv"
     wiki_table().to_csv(csv, index=False)
-    blocks = report.write_paper_table(ref, "table8", [csv], tmp_path / "t8.md", tmp_path / "t8.tex", "tiny", [0])
+    blocks = paper_tables.write_paper_table(ref, "table8", [csv], tmp_path / "t8.md", tmp_path / "t8.tex", "tiny", [0])
     (same_title, same), (different_title, different) = blocks
     assert same_title.startswith("wikireversal, Table 3, Table 8 (left)")
     assert different_title.startswith("wikireversal_split-different, Table 8 (right)")
@@ -241,13 +242,15 @@ def test_table8_from_the_long_table_with_both_split_variants(tmp_path):
 def test_table4_files(tmp_path):
     csv = tmp_path / "toy.csv"
     toy_table().to_csv(csv, index=False)
-    report.write_table4(REFERENCE, [csv], {}, 80, 20, tmp_path / "t4.md", tmp_path / "t4.tex", "tiny", [0, 1])
+    table4.write_table4(REFERENCE, [csv], {}, 80, 20, tmp_path / "t4.md", tmp_path / "t4.tex", "tiny", [0, 1])
     markdown = (tmp_path / "t4.md").read_text()
     assert "| mlm-u | ✓/✓ (paper ✓/✓) | not run (paper ~/~) |" in markdown
     assert r"\checkmark/$\times$ (paper \checkmark/$\times$)" in (tmp_path / "t4.tex").read_text()
 
 
 # ----------------------------------------------------------------------------- the report
+
+SETTINGS = {"tolerance_points": 10, "table4": {"success": 80, "failure": 20}}  # config.yaml's `report`
 
 
 def write_run(tmp_path, task, objective, seed, metrics_rows, with_benchmarks=True):
@@ -277,12 +280,12 @@ def test_write_report(tmp_path):
     runs = [write_run(tmp_path, "toy", o, s, curve, with_benchmarks=(o != "plm")) for o in ("ar", "mlm-u", "plm") for s in (0, 1)]
     figures = [{"id": "figure7", "kind": "delayed_generalisation", "path": "figures/figure7.pdf", "caption": "Curves.",
                 "tasks": ["toy"], "objectives": ["mlm-u"], "observe": "delay"}]
-    text = report.write_report(
-        tmp_path / "report.md", reference=REFERENCE, preset="tiny", seeds=[0, 1],
+    text = report.write_report(tmp_path / "report.md", report.ReportInputs(
+        reference=REFERENCE, preset="tiny", seeds=[0, 1],
         task_objectives={"toy": ["ar", "mlm-u", "plm"]}, tables={"toy": tmp_path / "toy.csv"},
-        data_info={"toy": {"config": {"size": 3}}}, runs=runs, tolerance=10, success=80, failure=20,
+        data_info={"toy": {"config": {"size": 3}}}, runs=runs, settings=SETTINGS,
         figures=figures, paper_tables=["tables/paper/table1.md"], implemented_tasks=["toy"],
-        defined_objectives=["ar", "mlm-u", "plm"])
+        defined_objectives=["ar", "mlm-u", "plm"]))
     assert (tmp_path / "report.md").read_text() == text
     assert "Preset **tiny**; training seeds 0, 1 (mean ± std over seeds); 6 training runs." in text
     assert "`wiki` (Table 3; wiki setting): not run: the task is not implemented in this pipeline." in text
@@ -309,13 +312,13 @@ def test_learning_curve_observations():
                      ["toy", "mlm-u", seed, step, "backward", "exact_match", bwd + shift],
                      ["toy", "mlm-15", seed, step, "backward", "exact_match", low]]
     curves = pd.DataFrame(rows, columns=["task", "objective", "seed", "step", "direction", "metric", "value"])
-    seen = report.curve_observations(curves).set_index(["objective", "direction"])
+    seen = curve_observations(curves).set_index(["objective", "direction"])
     assert list(seen.index) == [("mlm-u", "forward"), ("mlm-u", "backward"), ("mlm-15", "backward")]
     assert seen.loc[("mlm-u", "forward"), "step_90"] == 200 and seen.loc[("mlm-u", "forward"), "gain_last_quarter"] == 0
     # backward, mean over seeds: 5, 25, 65, 85 -> 90% of 85 first at step 400; +20 since step 300
     assert seen.loc[("mlm-u", "backward"), "final"] == 85 and seen.loc[("mlm-u", "backward"), "step_90"] == 400
     assert seen.loc[("mlm-u", "backward"), "gain_last_quarter"] == 20
-    lead = report.dominance(curves, "mlm-u", ["mlm-15", "plm"]).set_index(["other", "direction"])
+    lead = dominance(curves, "mlm-u", ["mlm-15", "plm"]).set_index(["other", "direction"])
     assert list(lead.index) == [("mlm-15", "backward")]  # no plm curves, mlm-15 only backward
     assert lead.loc[("mlm-15", "backward"), "evaluations"] == 4 and lead.loc[("mlm-15", "backward"), "leader_at_least"] == 1  # only at step 300 (65 vs 20)
 
@@ -328,12 +331,12 @@ def test_report_on_both_split_variants(tmp_path):
             for dataset in ("wikireversal", "wikireversal_split-different") for o in ("ar", "mlm-u")]
     figures = [{"id": "figure7", "kind": "delayed_generalisation", "path": "figures/figure7.pdf", "caption": "Curves.",
                 "tasks": ["wikireversal"], "objectives": ["mlm-u"], "observe": "delay"}]
-    text = report.write_report(
-        tmp_path / "report.md", reference=ref, preset="tiny", seeds=[0],
+    text = report.write_report(tmp_path / "report.md", report.ReportInputs(
+        reference=ref, preset="tiny", seeds=[0],
         task_objectives={"wikireversal": ["ar", "mlm-u"]}, tables={"wikireversal": tmp_path / "wikireversal.csv"},
         data_info={"wikireversal": {"config": {"split_seeds": "same", "min_relation_count": 20}}}, runs=runs,
-        tolerance=10, success=80, failure=20, figures=figures, paper_tables=[], implemented_tasks=["wikireversal"],
-        defined_objectives=["ar", "mlm-15", "mlm-u"])
+        settings=SETTINGS, figures=figures, paper_tables=[], implemented_tasks=["wikireversal"],
+        defined_objectives=["ar", "mlm-15", "mlm-u"]))
     assert "4 training runs" in text and "- `wikireversal`: ar, mlm-u; also on its variant(s) `wikireversal_split-different`" in text
     same = text.split("### wikireversal: Table 3, Table 8 (left)")[1].split("###")[0]
     different = text.split("### wikireversal_split-different: Table 8 (right)")[1].split("###")[0]
@@ -354,4 +357,4 @@ def test_run_record_names_the_device_model_when_run_json_has_it(tmp_path):
     run = write_run(tmp_path, "toy", "ar", 0, [{"step": 1}], with_benchmarks=False)
     info = json.loads(Path(run["run_info"]).read_text())
     Path(run["run_info"]).write_text(json.dumps({**info, "device": "cuda", "device_name": "NVIDIA H200"}))
-    assert report.run_record(run, run["run_info"], None, None)["device"] == "cuda: NVIDIA H200"
+    assert runs.run_record(run, run["run_info"], None, None)["device"] == "cuda: NVIDIA H200"

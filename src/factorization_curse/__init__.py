@@ -8,7 +8,8 @@ Library layout, one idea per module:
 - ``model``: one transformer family in three architectures (decoder, encoder, encoder-decoder).
 - ``data``: datasets on disk to padded tensors.
 - ``training``, ``evaluation``: the training loop (resumable) and greedy-generation metrics.
-- ``aggregation``, ``plotting``: long-form tables, paper-layout tables and figures.
+- ``analysis``: the results layer without torch: tables, statistics, comparisons with the paper,
+  the figure registry and its plots, the reproduction report.
 
 The library never imports snakemake; ``workflow/scripts`` are thin glue around it.
 """

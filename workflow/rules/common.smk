@@ -57,6 +57,10 @@ def eval_files(dataset, objectives):
     return expand(f"{RUN}/eval.json", dataset=dataset, objective=objectives, seed=config["seeds"])
 
 
+def question_files(dataset, objectives):
+    return expand(f"{RUN}/questions.parquet", dataset=dataset, objective=objectives, seed=config["seeds"])
+
+
 def sweep_datasets(sweep):
     return fc.group_datasets(config, sweep)
 

@@ -8,10 +8,11 @@ include: "report_common.smk"
 rule aggregate_results:
     input:
         # the task's own dataset first, then its variants (config.yaml `variants`)
-        evaluations=lambda wc: eval_files(task_datasets(wc.task), task_objectives(wc.task)),
+        questions=lambda wc: question_files(task_datasets(wc.task), task_objectives(wc.task)),
         data=lambda wc: expand(rules.make_dataset.output.data, dataset=task_datasets(wc.task)),
     output:
         table=f"{RESULTS}/tables/{{task}}.csv",
+        intervals=f"{RESULTS}/tables/{{task}}_intervals.csv",
         markdown=f"{RESULTS}/tables/{{task}}.md",
     params:
         code=RESULTS_CODE,
@@ -24,29 +25,6 @@ rule aggregate_results:
         ENV
     script:
         "../scripts/aggregate_results.py"
-
-
-rule plot_figure:
-    input:
-        table=rules.aggregate_results.output.table,
-        data=lambda wc: f"{RESULTS}/data/{wc.task}",
-    output:
-        figure=report(
-            f"{RESULTS}/figures/{{task}}.pdf",
-            caption="../report/forward_backward.rst",
-            category="Figures",
-        ),
-    params:
-        code=RESULTS_CODE,
-        objective_order=lambda wc: task_objectives(wc.task),
-    log:
-        f"{RESULTS}/logs/plot_figure/{{task}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_figure/{{task}}.tsv"
-    conda:
-        ENV
-    script:
-        "../scripts/plot_figure.py"
 
 
 rule aggregate_sweep:
@@ -68,31 +46,9 @@ rule aggregate_sweep:
         "../scripts/aggregate_sweep.py"
 
 
-rule plot_sweep:
-    input:
-        table=rules.aggregate_sweep.output.table,
-    output:
-        figure=report(
-            f"{RESULTS}/figures/{{sweep}}.pdf",
-            caption="../report/sweep.rst",
-            category="Sweeps",
-        ),
-    params:
-        code=RESULTS_CODE,
-        sweep=lambda wc: config["sweeps"][wc.sweep],
-    log:
-        f"{RESULTS}/logs/plot_sweep/{{sweep}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_sweep/{{sweep}}.tsv"
-    conda:
-        ENV
-    script:
-        "../scripts/plot_sweep.py"
-
-
 rule sweeps:
     input:
-        get_sweep_output(),
+        figure_targets("sweeps"),
 
 
 rule paper_table:
@@ -143,47 +99,34 @@ rule qualitative_summary:
         "../scripts/qualitative_summary.py"
 
 
-rule plot_overview:
-    input:
-        tables=task_tables(),
-        data=task_data(),
-        reference=PAPER_REFERENCE,
-    output:
-        figure=report(f"{RESULTS}/figures/{fc_figures.FILES['overview']}", caption="../report/figure.rst",
-                      category="Figures", subcategory="Overview"),
-    params:
-        code=RESULTS_CODE,
-        objective_order=TASK_OBJECTIVES,
-        caption=lambda wc: figure_spec("overview")["caption"],
-    log:
-        f"{RESULTS}/logs/plot_overview.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_overview.tsv",
-    conda:
-        ENV
-    script:
-        "../scripts/plot_overview.py"
+# One rule per entry of the figure registry (factorization_curse.analysis.figures.FIGURES), all of
+# this shape: rule plot_<name> draws the entry's instances (their files, captions and inputs from the
+# registry; FIGURE_INPUTS says which files each kind of input is) with workflow/scripts/plot.py.
+for _figure in fc_figures.FIGURES.values():
 
-
-rule plot_learning_curves:
-    input:
-        metrics=lambda wc: [r["metrics"] for r in curve_runs(figure_spec("figure4a"))],
-    output:
-        figure=report(f"{RESULTS}/figures/{fc_figures.FILES['learning_curves']}", caption="../report/figure.rst",
-                      category="Figures", subcategory="Paper figures"),
-    params:
-        code=RESULTS_CODE,
-        runs=lambda wc: curve_runs(figure_spec("figure4a")),
-        objectives=lambda wc: figure_spec("figure4a")["objectives"],
-        caption=lambda wc: figure_spec("figure4a")["caption"],
-    log:
-        f"{RESULTS}/logs/plot_learning_curves.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_learning_curves.tsv",
-    conda:
-        ENV
-    script:
-        "../scripts/plot_learning_curves.py"
+    rule:
+        name:
+            f"plot_{_figure.name}"
+        input:
+            unpack(lambda wc, figure=_figure: figure_inputs(figure, wc)),
+        output:
+            figure=report(f"{RESULTS}/figures/{_figure.file}", caption="../report/figure.rst",
+                          category=_figure.category, subcategory=_figure.subcategory),
+        wildcard_constraints:
+            panel="[a-z]",
+        params:
+            code=RESULTS_CODE,
+            figure=lambda wc, figure=_figure: figure_instance(figure, wc),
+            caption=lambda wc, figure=_figure: figure_instance(figure, wc)["caption"],
+            runs=lambda wc, figure=_figure: figure_runs(figure, wc),
+        log:
+            figure_log(_figure, "logs", "log"),
+        benchmark:
+            figure_log(_figure, "benchmarks", "tsv")
+        conda:
+            ENV
+        script:
+            "../scripts/plot.py"
 
 
 rule entity_representations:
@@ -206,74 +149,6 @@ rule entity_representations:
         "../scripts/entity_representations.py"
 
 
-rule plot_entity_pca:
-    input:
-        table=lambda wc: rules.entity_representations.output.table.format(
-            task=figure_spec(f"figure4{wc.panel}")["task"], objective=wc.objective, seed=figure_spec(f"figure4{wc.panel}")["seed"]
-        ),
-    output:
-        figure=report(f"{RESULTS}/figures/{fc_figures.FILES['entity_pca']}", caption="../report/figure.rst",
-                      category="Figures", subcategory="Paper figures"),
-    wildcard_constraints:
-        panel="[a-z]",
-    params:
-        code=RESULTS_CODE,
-        caption=lambda wc: figure_spec(f"figure4{wc.panel}")["caption"],
-        task=lambda wc: figure_spec(f"figure4{wc.panel}")["task"],
-    log:
-        f"{RESULTS}/logs/plot_entity_pca/figure4{{panel}}_{{objective}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_entity_pca/figure4{{panel}}_{{objective}}.tsv",
-    conda:
-        ENV
-    script:
-        "../scripts/plot_entity_pca.py"
-
-
-rule plot_stargraph:
-    input:
-        table=f"{RESULTS}/tables/{fc_figures.STARGRAPH_TASK}.csv",
-        data=f"{RESULTS}/data/{fc_figures.STARGRAPH_TASK}",
-        reference=PAPER_REFERENCE,
-    output:
-        figure=report(f"{RESULTS}/figures/{fc_figures.FILES['stargraph']}", caption="../report/figure.rst",
-                      category="Figures", subcategory="Paper figures"),
-    params:
-        code=RESULTS_CODE,
-        objective_order=lambda wc: TASK_OBJECTIVES.get(fc_figures.STARGRAPH_TASK, []),
-        caption=lambda wc: figure_spec("figure5a")["caption"],
-    log:
-        f"{RESULTS}/logs/plot_stargraph.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_stargraph.tsv",
-    conda:
-        ENV
-    script:
-        "../scripts/plot_stargraph.py"
-
-
-rule plot_delayed_generalisation:
-    input:
-        metrics=lambda wc: [r["metrics"] for r in curve_runs(figure_spec("figure7"))],
-    output:
-        figure=report(f"{RESULTS}/figures/{fc_figures.FILES['delayed_generalisation']}", caption="../report/figure.rst",
-                      category="Figures", subcategory="Paper figures"),
-    params:
-        code=RESULTS_CODE,
-        runs=lambda wc: curve_runs(figure_spec("figure7")),
-        tasks=lambda wc: figure_spec("figure7")["tasks"],
-        objectives=lambda wc: figure_spec("figure7")["objectives"],
-        caption=lambda wc: figure_spec("figure7")["caption"],
-    log:
-        f"{RESULTS}/logs/plot_delayed_generalisation.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/plot_delayed_generalisation.tsv",
-    conda:
-        ENV
-    script:
-        "../scripts/plot_delayed_generalisation.py"
-
-
 rule write_report:
     input:
         reference=PAPER_REFERENCE,
@@ -282,7 +157,7 @@ rule write_report:
         data=task_data(),
         run_info=[r["run_info"] for r in runs_of(config["tasks"], variants=True)],
         metrics=[r["metrics"] for r in runs_of(config["tasks"], variants=True)],
-        figures=[figure_path(f) for f in FIGURES],
+        figures=[figure_path(f) for f in report_figures()],
         paper_tables=expand(f"{RESULTS}/tables/paper/{{table}}.md", table=paper_table_ids() + ["table4"]),
     output:
         report=f"{RESULTS}/report.md",
@@ -294,7 +169,7 @@ rule write_report:
         seeds=config["seeds"],
         task_objectives=TASK_OBJECTIVES,
         runs=runs_of(config["tasks"], variants=True),
-        figures=FIGURES,
+        figures=report_figures(),
         settings=config["report"],
         implemented_tasks=list(TASKS),
         defined_objectives=fc.defined_objectives(config),

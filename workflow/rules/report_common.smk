@@ -1,6 +1,7 @@
-# Helpers of report.smk: which of the paper's tables and figures to build, from config["report"] and
-# the tasks that run (factorization_curse.analysis.figures.figure_specs), and the files of every run that the
-# report reads. The paper's numbers are workflow/paper_reference.yaml, checked here before any job.
+# Helpers of report.smk: which of the paper's tables and figures to build, from config["report"], the
+# tasks that run and the sweeps (the figure registry, factorization_curse.analysis.figures), the files
+# each figure reads, and the files of every run that the report reads. The paper's numbers are
+# workflow/paper_reference.yaml, checked here before any job.
 import os
 
 from factorization_curse.analysis import figures as fc_figures
@@ -13,15 +14,63 @@ try:
 except (fc_paper.PaperReferenceError, fc_figures.FigureSettingsError) as error:
     raise WorkflowError(f"report settings: {error}")
 TASK_OBJECTIVES = {task: task_objectives(task) for task in config["tasks"]}
-FIGURES = fc_figures.figure_specs(config["report"]["figures"], TASK_OBJECTIVES, config["seeds"])
-
-
-def figure_spec(figure_id):
-    return next(f for f in FIGURES if f["id"] == figure_id)
+# every figure this configuration draws (instances of the registry's entries)
+FIGURE_SPECS = fc_figures.figure_specs(config["report"]["figures"], TASK_OBJECTIVES, config["seeds"],
+                                       config.get("sweeps", {}))
 
 
 def figure_path(spec):
     return f"{RESULTS}/figures/{spec['file']}"
+
+
+def figure_targets(target):
+    """The figures that `target` (all, sweeps) builds."""
+    return [figure_path(f) for f in FIGURE_SPECS if f["target"] == target]
+
+
+def report_figures():
+    """The figures report.md lists."""
+    return [f for f in FIGURE_SPECS if f["in_report"]]
+
+
+def figure_instance(figure, wildcards):
+    """The instance of registry entry `figure` whose file the job of rule plot_<figure.name> draws."""
+    file = figure.file.format(**dict(wildcards.items()))
+    for spec in FIGURE_SPECS:
+        if spec["kind"] == figure.name and spec["file"] == file:
+            return spec
+    raise WorkflowError(f"figures/{file} is not a figure this configuration draws (config.yaml: tasks, sweeps, "
+                        "report.figures)")
+
+
+def figure_log(figure, folder, ext):
+    """logs/ or benchmarks/ of rule plot_<name>: plot_<name>.<ext>, or plot_<name>/<job>.<ext> per instance."""
+    return f"{RESULTS}/{folder}/plot_{figure.name}" + (f"/{figure.job}" if figure.job else "") + f".{ext}"
+
+
+# the files of each kind of figure input (fc_figures.INPUTS), for one figure instance
+FIGURE_INPUTS = {
+    "tables": lambda spec: task_tables(spec["tasks"]),
+    "data": lambda spec: task_data(spec["tasks"]),
+    "reference": lambda spec: [PAPER_REFERENCE],
+    "curves": lambda spec: [r["metrics"] for r in curve_runs(spec)],
+    "entity_pca": lambda spec: expand(rules.entity_representations.output.table, task=spec["task"],
+                                      objective=spec["objective"], seed=spec["seed"]),
+    "sweep_table": lambda spec: expand(rules.aggregate_sweep.output.table, sweep=spec["sweep"]),
+}
+if set(FIGURE_INPUTS) != set(fc_figures.INPUTS):
+    raise WorkflowError(f"report_common.smk knows the figure inputs {sorted(FIGURE_INPUTS)}, the registry "
+                        f"{sorted(fc_figures.INPUTS)}")
+
+
+def figure_inputs(figure, wildcards):
+    spec = figure_instance(figure, wildcards)
+    return {kind: FIGURE_INPUTS[kind](spec) for kind in figure.inputs}
+
+
+def figure_runs(figure, wildcards):
+    """The runs (task, objective, seed) behind a figure's learning curves, in the order of its input."""
+    return curve_runs(figure_instance(figure, wildcards)) if "curves" in figure.inputs else []
 
 
 def task_tables(tasks=None):
@@ -60,6 +109,7 @@ def paper_table_ids():
 
 
 def get_report_output():
-    """The report, the paper's tables and figures: what `all` builds besides the per-task outputs."""
+    """The report, the paper's tables and every figure of `all`: what `all` builds besides the
+    per-task tables."""
     tables = expand(f"{RESULTS}/tables/paper/{{table}}.{{ext}}", table=paper_table_ids() + ["table4"], ext=["md", "tex"])
-    return [f"{RESULTS}/report.md", *tables, *[figure_path(f) for f in FIGURES]]
+    return [f"{RESULTS}/report.md", *tables, *figure_targets("all")]

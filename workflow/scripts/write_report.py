@@ -1,16 +1,14 @@
 """results/<preset>/report.md: every measured number beside the paper's, with verdicts, runs and figures."""
 from pathlib import Path
 
+from factorization_curse.analysis.paper import load_reference
+from factorization_curse.analysis.report import ReportInputs, write_report
 from factorization_curse.analysis.tables import read_dataset_infos
 from factorization_curse.runtime import log_to
-from factorization_curse.analysis.paper import load_reference
-from factorization_curse.analysis.report import write_report
 
 log = log_to(snakemake.log[0])
 folder = Path(snakemake.output.report).parent
-settings = snakemake.params.settings
-text = write_report(
-    snakemake.output.report,
+inputs = ReportInputs(
     reference=load_reference(snakemake.input.reference),
     preset=snakemake.params.preset,
     seeds=snakemake.params.seeds,
@@ -18,13 +16,11 @@ text = write_report(
     tables={Path(p).stem: p for p in snakemake.input.tables},
     data_info=read_dataset_infos(snakemake.input.data),
     runs=snakemake.params.runs,
-    tolerance=settings["tolerance_points"],
-    success=settings["table4"]["success"],
-    failure=settings["table4"]["failure"],
+    settings=snakemake.params.settings,
     figures=[{**f, "path": str(Path(p).relative_to(folder))} for f, p in zip(snakemake.params.figures, snakemake.input.figures)],
     paper_tables=[str(Path(p).relative_to(folder)) for p in snakemake.input.paper_tables],
     implemented_tasks=snakemake.params.implemented_tasks,
     defined_objectives=snakemake.params.defined_objectives,
-    comparison_path=snakemake.output.comparison,
 )
+text = write_report(snakemake.output.report, inputs, comparison_path=snakemake.output.comparison)
 log(f"{len(text.splitlines())} lines -> {snakemake.output.report}")

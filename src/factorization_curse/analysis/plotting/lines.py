@@ -1,0 +1,102 @@
+"""Line figures: accuracy against a swept task parameter (:func:`plot_sweep`) and validation
+accuracy over training (:func:`plot_learning_curves`, Figure 4a; :func:`plot_delayed_generalisation`,
+Figure 7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from .style import COLUMN_WIDTH, DIRECTION_STYLES, PAGE_WIDTH, objective_colour, plt, present, save, theme
+
+
+def plot_sweep(table: pd.DataFrame, pdf_path: str | Path, parameter: str, objective_order: list[str], title: str,
+               metric: str = "exact_match") -> None:
+    """Accuracy against a swept task parameter, one line per objective, forward and backward."""
+    theme()
+    sub = table[table.metric == metric]
+    fig, axes = plt.subplots(1, 2, figsize=(6.75, 2.6), sharey=True)
+    for ax, direction in zip(axes, ("forward", "backward")):
+        d = sub[sub.direction == direction]
+        for objective in [o for o in objective_order if o in set(d.objective)]:
+            s = d[d.objective == objective].groupby(parameter)["value"].mean().sort_index()
+            ax.plot(s.index, s.values, marker="o", color=objective_colour(objective), label=objective)
+        ax.set_title(f"{direction.capitalize()} questions")
+        ax.set_xlabel(parameter.replace("_", " ") + " (tokens)" if "length" in parameter else parameter)
+        ax.set_ylim(-3, 103)
+    axes[0].set_ylabel(f"{metric.replace('_', ' ')} (%)")
+    axes[1].legend(title="objective", fontsize=7, title_fontsize=7, loc="best")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    Path(pdf_path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(pdf_path)
+    plt.close(fig)
+
+
+def _curve(ax, curve: pd.DataFrame, colour: str, linestyle: str = "-", label: str | None = None) -> None:
+    """Mean over seeds against step; the range over seeds shaded when there are several."""
+    stats = curve.groupby("step")["value"].agg(["mean", "min", "max", "count"]).sort_index()
+    ax.plot(stats.index, stats["mean"], color=colour, linestyle=linestyle, marker="o", markersize=2.5, linewidth=1.3,
+            label=label)
+    if curve.seed.nunique() > 1:
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.18, linewidth=0)
+
+
+def plot_learning_curves(curves: pd.DataFrame, pdf_path: str | Path, objectives: list[str], title: str | None = None,
+                         metric: str = "exact_match") -> None:
+    """Paper Figure 4a: validation accuracy over training steps, one panel per direction, one line
+    per objective (``curves``: :func:`..tables.read_curves`)."""
+    theme()
+    sub = curves[curves.metric == metric]
+    directions = [d for d in ("forward", "backward") if d in set(sub.direction)]
+    fig, axes = plt.subplots(1, len(directions), figsize=(PAGE_WIDTH, 2.5), sharey=True, squeeze=False)
+    for ax, direction in zip(axes[0], directions):
+        d = sub[sub.direction == direction]
+        for objective in present(objectives, d.objective):
+            _curve(ax, d[d.objective == objective], objective_colour(objective), label=objective)
+        ax.set_title(f"{direction.capitalize()} questions", fontsize=9)
+        ax.set_xlabel("training step")
+        ax.set_ylim(-3, 103)
+        ax.set_xlim(left=0)
+    axes[0][0].set_ylabel(f"validation {metric.replace('_', ' ')} (%)")
+    axes[0][-1].legend(title="objective", fontsize=7, title_fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5),
+                       frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    save(fig, pdf_path)
+
+
+def plot_delayed_generalisation(curves: pd.DataFrame, pdf_path: str | Path, tasks: list[str], objectives: list[str],
+                                title: str | None = None, metric: str = "exact_match") -> None:
+    """Paper Figure 7: forward (solid) and backward (dashed) validation accuracy over training steps,
+    one panel per task, one colour per objective."""
+    theme()
+    sub = curves[curves.metric == metric]
+    tasks = [t for t in tasks if t in set(sub.task)]
+    if not tasks:
+        raise ValueError(f"no learning curves of {metric} for the tasks asked")
+    fig, axes = plt.subplots(1, len(tasks), figsize=(COLUMN_WIDTH * len(tasks), 2.7), sharey=True, squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        t = sub[sub.task == task]
+        for objective in present(objectives, t.objective):
+            for direction, style in DIRECTION_STYLES.items():
+                c = t[(t.objective == objective) & (t.direction == direction)]
+                if not c.empty:
+                    _curve(ax, c, objective_colour(objective), style)
+        ax.set_title(task, fontsize=9)
+        ax.set_xlabel("training step")
+        ax.set_ylim(-3, 103)
+        ax.set_xlim(left=0)
+    axes[0][0].set_ylabel(f"validation {metric.replace('_', ' ')} (%)")
+    shown = present(objectives, sub.objective)
+    handles = [Line2D([], [], color=objective_colour(o), linewidth=1.3, label=o) for o in shown]
+    handles += [Line2D([], [], color="0.3", linestyle=s, linewidth=1.3, label=d) for d, s in DIRECTION_STYLES.items()]
+    fig.legend(handles=handles, fontsize=7, loc="lower center", ncol=len(handles), frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
+    save(fig, pdf_path)
