@@ -44,8 +44,10 @@ def figure_instance(figure, wildcards):
 
 
 def figure_log(figure, folder, ext):
-    """logs/ or benchmarks/ of rule plot_<name>: plot_<name>.<ext>, or plot_<name>/<job>.<ext> per instance."""
-    return f"{RESULTS}/{folder}/plot_{figure.name}" + (f"/{figure.job}" if figure.job else "") + f".{ext}"
+    """The log (or benchmark) file of a plot_<name> job: plot_<name>.<ext>, or plot_<name>/<job>.<ext>
+    where the figure has one file per instance."""
+    name = f"plot_{figure.name}/{figure.job}" if figure.job else f"plot_{figure.name}"
+    return f"{RESULTS}/{folder}/{name}.{ext}"
 
 
 # the files of each kind of figure input (fc_figures.INPUTS), for one figure instance
