@@ -103,8 +103,10 @@ def test_exact_match_on_normalised_text_keeps_the_token_verdict():
     assert summary["forward"]["exact_match"] == 100.0 and summary["forward"]["token_accuracy"] == 75.0
 
 
-def test_only_wikireversal_compares_normalised_answers():
-    assert [name for name, task in TASKS.items() if task.answer_normaliser is not None] == ["wikireversal"]
+def test_only_the_text_tasks_compare_normalised_answers():
+    """The tasks whose answers are words (WikiReversal, a user's corpus) compare them as text; the
+    symbolic tasks compare tokens."""
+    assert [name for name, task in TASKS.items() if task.answer_normaliser is not None] == ["wikireversal", "corpus"]
     assert normaliser_description(TASKS["wikireversal"].answer_normaliser).startswith(
         "Answers compared as text, ignoring case and surrounding whitespace and punctuation:")
 

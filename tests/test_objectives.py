@@ -194,7 +194,7 @@ def test_architecture_compatibility_is_checked():
 
 def test_every_kind_is_registered_with_a_decoding():
     for kind in OBJECTIVE_KINDS.values():
-        assert kind.decoding in ("left-to-right", "masked")
+        assert kind.decoding in ("left-to-right", "masked", "masked-whole")
         assert kind.structure in ("causal", "masked", "any-order")
 
 

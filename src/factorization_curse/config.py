@@ -45,7 +45,7 @@ def _check_entities(config: dict, task: str, objective_ids: list[str], where: st
     if needy:
         marking = [name for name, t in TASKS.items() if t.marks_entities]
         raise ConfigError(
-            f"{where}: {needy} reverse text entity by entity, but task {task!r} marks no entities; "
+            f"{where}: {needy} work entity by entity (reversing or masking whole entities), but task {task!r} marks no entities; "
             f"run them on a task that does ({', '.join(marking)}) or drop them via objectives_by_task"
         )
 
@@ -114,6 +114,14 @@ def dataset_task(config: dict, dataset: str) -> tuple[str, dict]:
     """The task of a planned dataset and its generator settings."""
     entry = planned(config, dataset)
     return entry.task, dict(entry.data)
+
+
+def dataset_sources(config: dict, dataset: str) -> list[str]:
+    """The files a planned dataset is read from (the star graph's ``train_file``, ``test_file``), as
+    paths; empty for generated data."""
+    task, params = dataset_task(config, dataset)
+    files = TASKS[task].source_files
+    return [] if files is None else [str(path) for path in files(TASKS[task].config_class(**params))]
 
 
 def group_datasets(config: dict, group: str) -> list[str]:

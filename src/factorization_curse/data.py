@@ -162,7 +162,7 @@ def dataset_fingerprint(data_dir: str | Path) -> str:
 def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -> TaskData:
     """Generate a task's data and write train/validation/test Parquet files and the vocabulary to
     ``out_dir``; the generator's held-out questions are split into validation and test
-    (:func:`split_validation`).
+    (:func:`split_validation`) unless it gives its validation questions itself.
 
     The files are written to a temporary sibling directory first and renamed into place, so a
     crash never leaves a half-written dataset behind.
@@ -174,7 +174,8 @@ def make_dataset(task_name: str, params: dict, seed: int, out_dir: str | Path) -
     config = task.config_class(**params)
     data = task.generate(config, seed)
     check_no_leak(data)
-    data.validation, data.test = split_validation(data.test, seed)
+    if not data.validation:  # a task that reads its splits (corpus) brings its own
+        data.validation, data.test = split_validation(data.test, seed)
 
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")

@@ -80,6 +80,11 @@ def generate_by_reencoding(model, prompts: torch.Tensor, num_tokens: int, decodi
     changes the states of the tokens before it; all questions of a batch go through together."""
     P = prompts.shape[1]
     tokens, known = question_layout(prompts, num_tokens)
+    if decoding == "masked-whole":  # every answer token at once, from the fully masked answer
+        select = torch.zeros_like(known)
+        select[:, P : P + num_tokens] = True
+        logits = model(tokens, decoding_rank(known, decoding), select)
+        return greedy_pick(logits).view(prompts.shape[0], num_tokens)
     select = torch.zeros_like(known)
     for position in range(P, P + num_tokens):
         select.zero_()

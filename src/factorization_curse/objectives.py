@@ -100,6 +100,14 @@ def left_to_right_with_reverse(tokens, lengths, generator=None) -> Factorization
     return left_to_right(both, torch.cat([lengths, lengths]))
 
 
+def chunk_starts(entities: torch.Tensor, inside: torch.Tensor) -> torch.Tensor:
+    """[B, T] bool: the positions (of ``inside``) where a chunk begins, a chunk being a whole marked
+    entity (a run of one entity number > 0) or one token outside entities."""
+    ent = torch.where(inside, entities, torch.zeros_like(entities))
+    previous = torch.cat([torch.zeros_like(ent[:, :1]), ent[:, :-1]], 1)
+    return inside & ((ent == 0) | (ent != previous))
+
+
 def reverse_entities(tokens: torch.Tensor, lengths: torch.Tensor, entities: torch.Tensor, delimiters: bool):
     """Entity-level reverse: the text between BOS and EOS read as chunks (a whole marked entity, or
     one token outside entities) in reverse chunk order, each entity's tokens kept in their order and,
@@ -112,8 +120,7 @@ def reverse_entities(tokens: torch.Tensor, lengths: torch.Tensor, entities: torc
     B, T = tokens.shape
     positions, ends_with_eos, _, inside = text_span(tokens, lengths)
     ent = torch.where(inside, entities, torch.zeros_like(entities))
-    previous = torch.cat([torch.zeros_like(ent[:, :1]), ent[:, :-1]], 1)
-    starts = inside & ((ent == 0) | (ent != previous))
+    starts = chunk_starts(entities, inside)
     chunk = torch.where(inside, starts.long().cumsum(1) - 1, torch.full_like(ent, T))  # T: outside the text
     size = torch.zeros(B, T + 1, dtype=torch.long, device=tokens.device).scatter_add_(1, chunk, torch.ones_like(chunk))
     is_entity = torch.zeros_like(size).scatter_reduce_(1, chunk, (ent > 0).long(), "amax", include_self=True)
@@ -148,6 +155,30 @@ def left_to_right_with_entity_reverse(tokens, lengths, generator=None, *, entiti
     forward = torch.full_like(reversed_tokens, PAD_ID)
     forward[:, : tokens.shape[1]] = tokens
     return left_to_right(torch.cat([forward, reversed_tokens]), torch.cat([lengths, reversed_lengths]))
+
+
+def random_segments(tokens: torch.Tensor, lengths: torch.Tensor, generator: torch.Generator | None,
+                    max_length: int) -> torch.Tensor:
+    """[B, T] segment numbers 1, 2, .. of the text between BOS and EOS (0 elsewhere): consecutive
+    segments whose lengths are drawn uniformly from 1..``max_length`` (the last one cut at the end
+    of the text), covering the text."""
+    positions, _, _, inside = text_span(tokens, lengths)
+    sizes = torch.randint(1, max_length + 1, tokens.shape, generator=generator, device=tokens.device)
+    ends = sizes.cumsum(1)  # segment k covers text offsets [ends[k-1], ends[k])
+    segment = torch.searchsorted(ends, (positions - 1).contiguous(), right=True) + 1
+    return torch.where(inside, segment, torch.zeros_like(segment))
+
+
+def left_to_right_with_segment_reverse(tokens, lengths, generator=None, *, max_segment_length: int) -> Factorization:
+    """AR w/reverse (random segments; Golovneva et al. 2024, beside entity reversal): AR on every
+    sequence and on its reverse by random-length segments (:func:`random_segments`), each segment
+    keeping its token order, so that no entity marks are needed; the batch doubles. Without
+    delimiters: the reverse is a permutation of the text."""
+    if max_segment_length < 1:
+        raise ValueError(f"max_segment_length must be at least 1, not {max_segment_length}")
+    segments = random_segments(tokens, lengths, generator, max_segment_length)
+    reversed_tokens, _ = reverse_entities(tokens, lengths, segments, delimiters=False)
+    return left_to_right(torch.cat([tokens, reversed_tokens]), torch.cat([lengths, lengths]))
 
 
 def masked_fixed_rate(tokens, lengths, generator=None, *, rate: float) -> Factorization:
@@ -188,6 +219,30 @@ def masked_uniform_rate(tokens, lengths, generator=None, *, estimator: str = "eq
     raise ValueError(f"unknown MLM-U estimator {estimator!r}; use 'eq5' or 'bernoulli'")
 
 
+def masked_uniform_rate_entity(tokens, lengths, generator=None, *, entities) -> Factorization:
+    """MLM-U over whole entities (DiffER's whole-entity masking, He et al. 2026): eq. 5 with chunks
+    for tokens, a chunk being a whole marked entity or one token outside entities
+    (:func:`chunk_starts`). Of a sequence's C chunks, t ~ U{1..C}: the first t-1 of a uniformly
+    random order of the chunks are visible, the other C-t+1 hidden with all their tokens, each hidden
+    token weighted C/(C-t+1) / D (D real tokens). Without entity marks it is ``mlm-u`` (eq5), draw
+    for draw. At test time answers are still generated one token at a time, so an answer entity's
+    later tokens are predicted with its first ones visible, a state training never shows."""
+    T = tokens.shape[1]
+    real = real_positions(lengths, T)
+    D = real.sum(1)
+    starts = chunk_starts(entities, real)
+    C = starts.sum(1)
+    t = (torch.rand(C.shape, generator=generator, device=tokens.device) * C).long() + 1  # U{1..C}
+    order = random_order(lengths, T, generator)
+    keys = torch.where(starts, order, torch.full_like(order, T))  # rank the chunks by their first token's draw
+    chunk_order = keys.argsort(dim=1).argsort(dim=1)
+    positions = torch.arange(T, device=tokens.device).expand_as(tokens)
+    first = torch.where(starts, positions, torch.zeros_like(positions)).cummax(dim=1).values  # each token's chunk
+    hidden = real & (chunk_order.gather(1, first) >= (t - 1)[:, None])
+    weights = (C / ((C - t + 1).clamp(min=1) * D.clamp(min=1)))[:, None].expand(tokens.shape).float()
+    return _finish(tokens, lengths, hidden.long(), hidden, weights)
+
+
 def permutation_from_order(tokens, lengths, order) -> Factorization:
     """PLM for a given order: every token predicted from the tokens before it in ``order``."""
     real = real_positions(lengths, tokens.shape[1])
@@ -207,7 +262,9 @@ class ObjectiveKind:
     # can run it); "any-order": only the encoder-decoder expresses it.
     structure: str
     # How answers are generated, left to right either way: "left-to-right" ranks known tokens by
-    # position (as in training), "masked" makes all known tokens one visible set (rank 0).
+    # position (as in training), "masked" makes all known tokens one visible set (rank 0);
+    # "masked-whole" as "masked", but every answer token is predicted in one pass from the fully
+    # masked answer (for objectives that mask whole entities: a half-known entity is never trained).
     decoding: str
     params: tuple[str, ...] = ()
     needs_entities: bool = False  # takes ``entities=`` (a task must mark its entities)
@@ -217,8 +274,13 @@ OBJECTIVE_KINDS: dict[str, ObjectiveKind] = {
     "ar": ObjectiveKind(left_to_right, "causal", "left-to-right"),
     "ar-reverse": ObjectiveKind(left_to_right_with_reverse, "causal", "left-to-right"),
     "ar-reverse-entity": ObjectiveKind(left_to_right_with_entity_reverse, "causal", "left-to-right", ("delimiters",), True),
+    "ar-reverse-segment": ObjectiveKind(left_to_right_with_segment_reverse, "causal", "left-to-right",
+                                        ("max_segment_length",)),
     "mlm": ObjectiveKind(masked_fixed_rate, "masked", "masked", ("rate",)),
     "mlm-uniform": ObjectiveKind(masked_uniform_rate, "masked", "masked", ("estimator",)),
+    # trained with whole entities masked together, so its answer entity is predicted whole, all
+    # tokens from the fully masked answer (the state training shows), not one token at a time
+    "mlm-uniform-entity": ObjectiveKind(masked_uniform_rate_entity, "masked", "masked-whole", (), True),
     "plm": ObjectiveKind(permutation, "any-order", "left-to-right"),
 }
 
@@ -279,7 +341,7 @@ def decoding_rank(known: torch.Tensor, decoding: str) -> torch.Tensor:
     tokens generated so far; every other position is unknown (ranked above all known ones)."""
     if decoding == "left-to-right":
         rank = torch.arange(known.shape[1], device=known.device).repeat(known.shape[0], 1)
-    elif decoding == "masked":
+    elif decoding in ("masked", "masked-whole"):
         rank = (~known).long()
     else:
         raise ValueError(f"unknown decoding {decoding!r}")

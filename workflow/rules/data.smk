@@ -1,4 +1,7 @@
 rule make_dataset:
+    input:
+        # the files a task reads instead of generating (star graph: train_file, test_file); none for most
+        sources=lambda wc: fc.dataset_sources(config, wc.dataset),
     output:
         data=directory(f"{RESULTS}/data/{{dataset}}"),
     params:

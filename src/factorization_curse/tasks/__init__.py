@@ -6,7 +6,7 @@ in config.yaml (and its schema). Datasets are written and read by :mod:`factoriz
 
 from __future__ import annotations
 
-from . import bios, relationship, retrieval, stargraph, wikireversal
+from . import bios, corpus, relationship, retrieval, stargraph, wikireversal
 from .base import Task
 
 TASKS: dict[str, Task] = {
@@ -15,6 +15,7 @@ TASKS: dict[str, Task] = {
     "bios": bios.TASK,
     "stargraph": stargraph.TASK,
     "wikireversal": wikireversal.TASK,
+    "corpus": corpus.TASK,  # a user's own text and questions (not in the default `tasks`)
 }
 
 

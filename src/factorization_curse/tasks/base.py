@@ -17,6 +17,17 @@ from typing import Callable
 
 
 ENTITY_MARKS = ("⟦", "⟧")
+# the repository (for a source checkout: src/factorization_curse/tasks/ is three levels down)
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+def resolve_source(path: str | Path) -> Path:
+    """A task's input file or folder: a relative path is looked up in the working directory, then in
+    the repository (so that files shipped with it are found also when Snakemake runs elsewhere)."""
+    path = Path(path)
+    if path.is_absolute() or path.exists() or not (REPOSITORY / path).exists():
+        return path
+    return REPOSITORY / path
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,9 @@ class Task:
     # checks, for a config, that the task's input files exist (raises ValueError saying what to do);
     # run when the workflow is built, for tasks that read data instead of generating it
     check_sources: Callable[..., None] | None = None
+    # the files a config reads (paths), declared as inputs of the dataset's job so that an edited
+    # file rebuilds the dataset; None: the task reads none (or does not declare them)
+    source_files: Callable[..., list[Path]] | None = None
     # generator settings recorded as columns of the task's long table (after `value`), from each
     # dataset's info.json: what tells apart the datasets aggregated into one table (config.yaml
     # `variants`); column -> what it means, printed with the task's Markdown table

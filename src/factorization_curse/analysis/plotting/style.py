@@ -27,8 +27,11 @@ OBJECTIVE_COLOURS = {
     "ar-sink": "#332288",
     "mlm-15-sink": "#DDCC77",
     "mlm-u-sink": "#44AA99",
+    # objectives published since the paper (target newer_objectives)
+    "mlm-u-entity": "#882255",
+    "ar-rev-segment": "#117733",
 }
-_SPARE = ["#999999", "#117733", "#882255", "#AA4499", "#88CCEE", "#661100"]
+_SPARE = ["#999999", "#AA4499", "#88CCEE", "#661100", "#BBBBBB", "#E7298A"]
 
 
 def objective_colour(objective: str) -> str:
