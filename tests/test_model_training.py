@@ -164,3 +164,19 @@ def test_training_batches_are_cut_without_reading_the_device(dataset):
     assert tokens.device.type == "meta" and tokens.shape == (3, int(host_lengths[rows].max()))
     cpu_tokens, _, _ = split.training_batch(rows)
     assert torch.equal(cpu_tokens, split.tokens[rows, : int(split.lengths[rows].max())])
+
+
+def test_an_epoch_budget_becomes_steps_from_the_training_split(dataset, tmp_path):
+    """epochs > 0 replaces steps by ceil(epochs * training sequences / batch_size), the paper's way of
+    giving a budget; run.json records the steps it became, so a rerun on other data says so."""
+    sequences = len(load_split(dataset, "train"))
+    cfg = TrainConfig(steps=999, epochs=0.5, batch_size=8, lr=3e-3, eval_every=1000, log_every=1000, seed=5,
+                      checkpoint_every=0)
+    lines = []
+    metrics = train_model(dataset, Objective("ar", "ar", {}), {"architecture": "decoder", "n_layer": 1, "n_head": 2,
+                                                              "d_model": 16}, cfg, tmp_path / "model.pt",
+                          tmp_path / "metrics.jsonl", tmp_path / "run.json", log=lines.append)
+    expected = -(-sequences // 16)  # ceil(0.5 * sequences / 8)
+    assert json.loads((tmp_path / "run.json").read_text())["train_config"]["steps"] == expected
+    assert metrics[-1]["step"] == expected
+    assert any(f"{expected} steps" in line for line in lines)
