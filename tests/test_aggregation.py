@@ -27,13 +27,14 @@ def write(tmp_path, evaluations):
 
 def test_tables_and_figure(tmp_path):
     evaluations = [evaluation("mlm-u", 0, 100, 90), evaluation("mlm-u", 1, 100, 80), evaluation("ar", 0, 100, 0)]
-    table = aggregate_results(write_questions(tmp_path, evaluations), tmp_path / "t.csv", tmp_path / "t.md", ["ar", "mlm-u"])
+    table = aggregate_results(write_questions(tmp_path, evaluations), tmp_path / "t.csv", tmp_path / "t.md", ["ar", "mlm-u"],
+                              intervals_path=tmp_path / "t_intervals.csv", resamples=500)
     assert list(pd.read_csv(tmp_path / "t.csv").columns) == COLUMNS
     layout = paper_layout(table, "exact_match", ["ar", "mlm-u"])
     assert list(layout.columns) == ["ar", "mlm-u"] and list(layout.index) == ["forward", "backward"]
     assert layout.loc["backward", "mlm-u"] == "85.0 ± 7.1" and layout.loc["backward", "ar"] == "0.0"
     assert "| backward | 0.0 | 85.0 ± 7.1 |" in (tmp_path / "t.md").read_text()
-    plot_forward_backward(table, tmp_path / "f.pdf", ["ar", "mlm-u"], title="t")
+    plot_forward_backward(pd.read_csv(tmp_path / "t_intervals.csv"), tmp_path / "f.pdf", ["ar", "mlm-u"], title="t")
     assert (tmp_path / "f.pdf").stat().st_size > 1000
 
 
@@ -82,7 +83,7 @@ def test_variant_table_records_the_split_and_takes_table8s_layout(tmp_path):
                    wiki_evaluation("wikireversal_split-different", "ar", 28, 6),
                    wiki_evaluation("wikireversal_split-different", "mlm-u", 66, 46)]
     table = aggregate_results(write_questions(tmp_path, evaluations), tmp_path / "w.csv", tmp_path / "w.md", ["ar", "mlm-15", "mlm-u"],
-                              WIKI_INFO["wikireversal"], WIKI_INFO)
+                              WIKI_INFO["wikireversal"], WIKI_INFO, intervals_path=tmp_path / "w_intervals.csv", resamples=500)
     written = pd.read_csv(tmp_path / "w.csv")
     assert list(written.columns) == COLUMNS + ["split_seeds"]
     assert written.groupby("split_seeds").size().to_dict() == {"same": 8, "different": 8}
@@ -97,7 +98,9 @@ def test_variant_table_records_the_split_and_takes_table8s_layout(tmp_path):
     assert "| ar | 14.0 | 4.0 | 28.0 | 6.0 |" in markdown
     assert "`split_seeds` is how the held-out questions were drawn" in markdown and "Table 8 right" in markdown
     assert "Exact match: Answers compared as text, ignoring case" in markdown
-    plot_forward_backward(table, tmp_path / "w.pdf", ["ar", "mlm-u"], title="w", variant_columns=variant_columns(table))
+    intervals = pd.read_csv(tmp_path / "w_intervals.csv")
+    assert set(intervals.split_seeds) == {"same", "different"}
+    plot_forward_backward(intervals, tmp_path / "w.pdf", ["ar", "mlm-u"], title="w", variant_columns=["split_seeds"])
     assert (tmp_path / "w.pdf").stat().st_size > 1000
     with pytest.raises(ValueError, match="dataset_info"):
         aggregate_results(write_questions(tmp_path, evaluations), tmp_path / "x.csv", tmp_path / "x.md", ["ar"])

@@ -5,7 +5,7 @@ import signal
 import pytest
 import torch
 
-from factorization_curse.data import encode_examples, load_split, load_tokenizer
+from factorization_curse.data import EncodedSplit, encode_examples, load_split, load_tokenizer
 from factorization_curse.evaluation import generate, predict
 from factorization_curse.model import ModelConfig, Transformer
 from factorization_curse.objectives import Objective
@@ -127,3 +127,56 @@ def test_bos_position_sink_removes_the_bos_keys_position_and_bad_values_are_refu
         assert (first_key.abs().sum() == 0) == (position == "sink")
         outputs[position] = model(tokens, rank)
     assert not torch.allclose(outputs["sink"], outputs["ordinary"])
+
+
+def test_checkpoint_minutes_saves_by_time(dataset, tmp_path):
+    """checkpoint_minutes alone (checkpoint_every 0) writes the rolling checkpoint once that much time
+    has passed since the last one: here 0.0001 min, so after every step; the run it saves resumes
+    to the same weights as one never stopped."""
+    def train(run_dir, stop_after=None, **cadence):
+        run_dir.mkdir(exist_ok=True)
+        cfg = TrainConfig(steps=8, batch_size=8, lr=3e-3, eval_every=4, log_every=4, seed=5, **cadence)
+        return train_model(dataset, Objective("ar", "ar", {}), {"architecture": "decoder", "n_layer": 1, "n_head": 2,
+                                                                   "d_model": 16}, cfg, run_dir / "model.pt",
+                           run_dir / "metrics.jsonl", run_dir / "run.json", log=lambda s: None, stop_after=stop_after)
+
+    straight = train(tmp_path / "a", checkpoint_every=0)
+    train(tmp_path / "b", stop_after=5, checkpoint_every=0, checkpoint_minutes=1e-4)
+    state = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
+    assert state["step"] == 5
+    train(tmp_path / "c", stop_after=5, checkpoint_every=0, checkpoint_minutes=60)
+    assert not (tmp_path / "c" / "checkpoint.pt").exists()  # an hour has not passed
+    assert train(tmp_path / "b", checkpoint_every=0, checkpoint_minutes=1e-4) == straight
+    a, _ = load_model(tmp_path / "a" / "model.pt")
+    b, _ = load_model(tmp_path / "b" / "model.pt")
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_training_batches_are_cut_without_reading_the_device(dataset):
+    """The batch width comes from the host's copy of the lengths: with the split's tensors on the
+    meta device (which cannot be read), batches are still cut to their own longest row."""
+    split = encode_examples(load_split(dataset, "train"), load_tokenizer(dataset))
+    host_lengths = split.lengths.clone()
+    on_meta = EncodedSplit(split.tokens.to("meta"), split.lengths.to("meta"), split.prompt_lengths, split.answer_lengths,
+                           split.entities.to("meta"), split.directions, split.other_answers)
+    rows = torch.tensor([0, 3, 5])
+    tokens, lengths, entities = on_meta.training_batch(rows, host_lengths)
+    assert tokens.device.type == "meta" and tokens.shape == (3, int(host_lengths[rows].max()))
+    cpu_tokens, _, _ = split.training_batch(rows)
+    assert torch.equal(cpu_tokens, split.tokens[rows, : int(split.lengths[rows].max())])
+
+
+def test_an_epoch_budget_becomes_steps_from_the_training_split(dataset, tmp_path):
+    """epochs > 0 replaces steps by ceil(epochs * training sequences / batch_size), the paper's way of
+    giving a budget; run.json records the steps it became, so a rerun on other data says so."""
+    sequences = len(load_split(dataset, "train"))
+    cfg = TrainConfig(steps=999, epochs=0.5, batch_size=8, lr=3e-3, eval_every=1000, log_every=1000, seed=5,
+                      checkpoint_every=0)
+    lines = []
+    metrics = train_model(dataset, Objective("ar", "ar", {}), {"architecture": "decoder", "n_layer": 1, "n_head": 2,
+                                                              "d_model": 16}, cfg, tmp_path / "model.pt",
+                          tmp_path / "metrics.jsonl", tmp_path / "run.json", log=lines.append)
+    expected = -(-sequences // 16)  # ceil(0.5 * sequences / 8)
+    assert json.loads((tmp_path / "run.json").read_text())["train_config"]["steps"] == expected
+    assert metrics[-1]["step"] == expected
+    assert any(f"{expected} steps" in line for line in lines)

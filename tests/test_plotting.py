@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from factorization_curse.analysis import plotting
-from factorization_curse.analysis.tables import COLUMNS, CURVE_COLUMNS
+from factorization_curse.analysis.tables import CURVE_COLUMNS, INTERVAL_COLUMNS
 from factorization_curse.analysis.paper import CELL_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,14 +14,15 @@ OBJECTIVES = ["ar", "mlm-u", "plm"]
 
 
 def results(task="toy", directions=("forward", "backward")):
+    """An intervals table (tables/<task>_intervals.csv): what the bar figures draw."""
     rows = []
-    for seed in (0, 1):
-        for k, objective in enumerate(OBJECTIVES):
-            for direction in directions:
-                value = 100.0 if direction == "forward" else 40.0 * k + 5 * seed
-                rows += [[task, objective, seed, direction, "exact_match", value],
-                         [task, objective, seed, direction, "token_accuracy", min(100.0, value + 10)]]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    for k, objective in enumerate(OBJECTIVES):
+        for direction in directions:
+            value = 100.0 if direction == "forward" else 40.0 * k + 2.5
+            for metric, mean in (("exact_match", value), ("token_accuracy", min(100.0, value + 10))):
+                low, high = max(0.0, mean - 12), min(100.0, mean + 8)
+                rows.append([task, objective, direction, metric, mean, low, high, high - low, 2, 50, 50])
+    return pd.DataFrame(rows, columns=INTERVAL_COLUMNS)
 
 
 def curves(task="toy"):

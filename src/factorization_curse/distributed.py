@@ -63,13 +63,14 @@ class Processes:
             value /= self.world_size
         return value
 
-    def any(self, flag: bool, device: torch.device) -> bool:
-        """True on every process when it is True on one (a stop signal may reach them at different steps)."""
+    def any_each(self, flags: list[bool], device: torch.device) -> list[bool]:
+        """Per flag: True on every process when it is True on one (a stop signal may reach them at
+        different steps; clocks differ), all in one all-reduce."""
         if not self.several:
-            return flag
-        t = torch.tensor([int(flag)], device=device)
+            return [bool(f) for f in flags]
+        t = torch.tensor([int(f) for f in flags], device=device)
         dist.all_reduce(t, op=dist.ReduceOp.MAX)
-        return bool(t.item())
+        return [bool(v) for v in t.tolist()]
 
     def gather(self, obj) -> list:
         if not self.several:

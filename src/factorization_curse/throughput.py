@@ -95,11 +95,12 @@ class Batch:
 
 
 def sample_batches(train: EncodedSplit, batch_size: int, count: int, seed: int = 0) -> list[Batch]:
-    g = torch.Generator(device=train.tokens.device).manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)  # rows on the host, as training draws them
+    host_lengths = train.lengths.cpu()
     batches = []
     for _ in range(count):
-        idx = torch.randint(len(train), (batch_size,), generator=g, device=train.tokens.device)
-        batches.append(Batch(*train.training_batch(idx)))
+        idx = torch.randint(len(train), (batch_size,), generator=g)
+        batches.append(Batch(*train.training_batch(idx, host_lengths)))
     return batches
 
 

@@ -1,8 +1,10 @@
 """The training loop: sample a batch, factorize it with the objective, weighted cross-entropy.
 
-Resumable: every ``checkpoint_every`` steps the full state (model, optimiser, schedule, step, RNG
-and batch-sampler state, metrics so far) is written atomically to a rolling checkpoint, and a
-restarted run continues from it. The rolling checkpoint is deleted once the final model is saved.
+Resumable: every ``checkpoint_every`` steps and/or every ``checkpoint_minutes`` the full state
+(model, optimiser, schedule, step, RNG and batch-sampler state, metrics so far) is written
+atomically to a rolling checkpoint, and a restarted run continues from it. The rolling checkpoint
+is deleted once the final model is saved. Batches are drawn on the host (rows and their widths),
+so a GPU step never waits for the host to read the device.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import platform
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +37,9 @@ from .runtime import (UnreadableFileError, atomic_save, atomic_write_text, autoc
 @dataclass
 class TrainConfig:
     steps: int = 2000
+    # > 0: the budget in epochs of the training split, as the paper gives it (WikiReversal: 1500);
+    # steps = ceil(epochs * training sequences / batch_size), computed when the data is loaded
+    epochs: float = 0.0
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -44,7 +49,10 @@ class TrainConfig:
     grad_clip: float = 1.0
     eval_every: int = 250  # steps between validation-split evaluations logged to metrics.jsonl
     eval_max_examples: int = 1000  # validation questions per evaluation during training (per run)
-    checkpoint_every: int = 500
+    checkpoint_every: int = 500  # steps between rolling checkpoints (0: by steps never)
+    # minutes between rolling checkpoints (0: by time never): at paper scale a checkpoint is ~1 GB,
+    # so time, not steps, bounds the work a preemption loses
+    checkpoint_minutes: float = 0.0
     log_every: int = 100
     seed: int = 0
     device: str = "auto"  # "auto" (cuda if visible), "cpu" or "cuda"
@@ -58,7 +66,13 @@ class TrainConfig:
 # Settings that change only what is logged, evaluated on validation, or checkpointed, and when: never
 # the trained model. They are not part of a run's identity, so changing them neither reruns a
 # training job nor restarts a checkpointed run.
-CADENCE_KEYS = ("log_every", "eval_every", "eval_max_examples", "checkpoint_every")
+CADENCE_KEYS = ("log_every", "eval_every", "eval_max_examples", "checkpoint_every", "checkpoint_minutes")
+
+
+def steps_for_epochs(epochs: float, sequences: int, batch_size: int) -> int:
+    """Training steps that draw ``epochs`` times the training split (batches drawn with replacement,
+    so an epoch is a number of sequences, not a pass over each one)."""
+    return max(1, math.ceil(epochs * sequences / batch_size))
 
 
 def learning_rate(step: int, cfg: TrainConfig) -> float:
@@ -213,6 +227,9 @@ def train_model(
 
     tokenizer = data_io.load_tokenizer(data_dir)
     train = data_io.encode_examples(data_io.load_split(data_dir, "train"), tokenizer).to(device)
+    if cfg.epochs:
+        cfg = replace(cfg, steps=steps_for_epochs(cfg.epochs, len(train), cfg.batch_size))
+        log(f"{cfg.epochs:g} epochs of {len(train)} training sequences in batches of {cfg.batch_size}: {cfg.steps} steps")
     # learning curves read the validation split; the test split is scored once, by evaluate_model
     validation = data_io.encode_examples(data_io.load_split(data_dir, "validation"), tokenizer)
     eval_pick = torch.randperm(len(validation), generator=torch.Generator().manual_seed(cfg.seed))[: cfg.eval_max_examples]
@@ -228,10 +245,17 @@ def train_model(
         forward_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     forward_model = torch.compile(forward_model) if cfg.compile else forward_model
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, cfg))
-    sampler = torch.Generator(device=device).manual_seed(cfg.seed)  # the same global batches in every process
-    # the objective's random choices (masks, orders): the sampler itself in one process; in several,
-    # each its own stream, so that their slices of the batch get independent masks
-    draws = torch.Generator(device=device).manual_seed(cfg.seed * 7919 + processes.rank) if processes.several else sampler
+    # batch rows on the host (the same global batches in every process), with the rows' lengths there
+    # too: a batch's width is known without reading the device
+    sampler = torch.Generator().manual_seed(cfg.seed)
+    host_lengths = train.lengths.cpu()
+    # the objective's random choices (masks, orders), on the device: on a CPU in one process the
+    # sampler itself; in several processes each its own stream, so that their slices of the batch
+    # get independent masks
+    if processes.several:
+        draws = torch.Generator(device=device).manual_seed(cfg.seed * 7919 + processes.rank)
+    else:
+        draws = sampler if device.type == "cpu" else torch.Generator(device=device).manual_seed(cfg.seed)
     numbers = {k: v for k, v in asdict(cfg).items() if k not in CADENCE_KEYS}  # what changes the trained model
     identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": numbers,
                 "dataset_fingerprint": data_io.dataset_fingerprint(data_dir), "code_fingerprint": code_fingerprint()}
@@ -260,6 +284,8 @@ def train_model(
         sampler.set_state(state["sampler"].cpu())
         if processes.several:
             draws.set_state(state["draws"][processes.rank].cpu())
+        elif draws is not sampler:
+            draws.set_state(state["draws"][0].cpu())
         torch.set_rng_state(state["torch_rng"].cpu())
         step, metrics = state["step"], state["metrics"]
         window_loss, window_steps = state["window"]
@@ -271,14 +297,14 @@ def train_model(
         f"parameters) on {device}: {len(train)} training sequences, {cfg.steps} steps of {cfg.batch_size}"
     )
     model.train()
-    started = window_start = time.time()
+    started = window_start = last_checkpoint = time.time()
     first_step, window_tokens = step, 0
     latest_validation = ""  # the last validation exact match, for the progress line
     stop = StopRequest()
     with stop:
         while step < cfg.steps:
-            idx = processes.my_slice(torch.randint(len(train), (cfg.batch_size,), generator=sampler, device=device))
-            tokens, lengths, entities = train.training_batch(idx)
+            idx = processes.my_slice(torch.randint(len(train), (cfg.batch_size,), generator=sampler))
+            tokens, lengths, entities = train.training_batch(idx, host_lengths)
             loss = training_step(forward_model, optimizer, objective, tokens, lengths, draws, entities,
                                  precision, cfg.grad_clip)
             scheduler.step()
@@ -308,11 +334,13 @@ def train_model(
                 processes.barrier()  # the others wait for process 0's evaluation
             if step % cfg.log_every == 0 or step % cfg.eval_every == 0:
                 window_loss, window_steps, window_start, window_tokens = 0.0, 0, time.time(), 0
-            periodic = cfg.checkpoint_every and step % cfg.checkpoint_every == 0
-            stopping = processes.any(stop.signum is not None, device)
+            due = bool(cfg.checkpoint_minutes) and time.time() - last_checkpoint >= 60 * cfg.checkpoint_minutes
+            stopping, due = processes.any_each([stop.signum is not None, due], device)
+            periodic = due or bool(cfg.checkpoint_every and step % cfg.checkpoint_every == 0)
             if step < cfg.steps and (periodic or stopping):
                 window = (float(processes.mean(torch.as_tensor(window_loss, device=device))), window_steps)
-                draw_states = processes.gather(draws.get_state()) if processes.several else None
+                draw_states = processes.gather(draws.get_state()) if processes.several else \
+                    ([draws.get_state()] if draws is not sampler else None)
                 if processes.main:
                     atomic_save(
                         {
@@ -322,6 +350,7 @@ def train_model(
                         },
                         checkpoint_path,
                     )
+                last_checkpoint = time.time()
                 processes.barrier()
                 if stopping:
                     log(f"signal {stop.signum} received: saved {checkpoint_path} at step {step}; rerun to continue")

@@ -51,9 +51,28 @@ rule sweeps:
         figure_targets("sweeps"),
 
 
+rule paired_comparisons:
+    input:
+        questions=[q for task in config["tasks"] for q in question_files(task_datasets(task), task_objectives(task))],
+    output:
+        table=report(f"{RESULTS}/tables/comparisons.csv", caption="../report/comparisons.rst", category="Tables"),
+        markdown=f"{RESULTS}/tables/comparisons.md",
+    params:
+        code=RESULTS_CODE,
+        reference_objective=config["report"]["reference_objective"],
+    log:
+        f"{RESULTS}/logs/paired_comparisons.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/paired_comparisons.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/paired_comparisons.py"
+
+
 rule paper_table:
     input:
-        tables=lambda wc: task_tables([t for t in fc_paper.table_tasks(REFERENCE, wc.table) if t in config["tasks"]]),
+        intervals=lambda wc: task_intervals([t for t in fc_paper.table_tasks(REFERENCE, wc.table) if t in config["tasks"]]),
         reference=PAPER_REFERENCE,
     output:
         markdown=f"{RESULTS}/tables/paper/{{table}}.md",
@@ -77,7 +96,7 @@ rule paper_table:
 
 rule qualitative_summary:
     input:
-        tables=task_tables(),
+        intervals=task_intervals(),
         data=task_data(),
         reference=PAPER_REFERENCE,
     output:
@@ -87,6 +106,7 @@ rule qualitative_summary:
     params:
         code=RESULTS_CODE,
         thresholds=config["report"]["table4"],
+        max_width=config["report"]["max_interval_width"],
         preset=PRESET,
         seeds=config["seeds"],
     log:
@@ -152,7 +172,8 @@ rule entity_representations:
 rule write_report:
     input:
         reference=PAPER_REFERENCE,
-        tables=task_tables(),
+        intervals=task_intervals(),
+        comparisons=rules.paired_comparisons.output.table,
         task_markdown=expand(f"{RESULTS}/tables/{{task}}.md", task=config["tasks"]),
         data=task_data(),
         run_info=[r["run_info"] for r in runs_of(config["tasks"], variants=True)],

@@ -13,6 +13,9 @@ try:
     fc_figures.check_figure_settings(config["report"]["figures"], list(config["objectives"]), list(TASKS))
 except (fc_paper.PaperReferenceError, fc_figures.FigureSettingsError) as error:
     raise WorkflowError(f"report settings: {error}")
+if config["report"]["reference_objective"] not in config["objectives"]:
+    raise WorkflowError(f"report.reference_objective: {config['report']['reference_objective']!r} is not an objective "
+                        f"of config.yaml's `objectives` ({', '.join(config['objectives'])})")
 TASK_OBJECTIVES = {task: task_objectives(task) for task in config["tasks"]}
 # every figure this configuration draws (instances of the registry's entries)
 FIGURE_SPECS = fc_figures.figure_specs(config["report"]["figures"], TASK_OBJECTIVES, config["seeds"],
@@ -52,7 +55,7 @@ def figure_log(figure, folder, ext):
 
 # the files of each kind of figure input (fc_figures.INPUTS), for one figure instance
 FIGURE_INPUTS = {
-    "tables": lambda spec: task_tables(spec["tasks"]),
+    "intervals": lambda spec: task_intervals(spec["tasks"]),
     "data": lambda spec: task_data(spec["tasks"]),
     "reference": lambda spec: [PAPER_REFERENCE],
     "curves": lambda spec: [r["metrics"] for r in curve_runs(spec)],
@@ -77,6 +80,10 @@ def figure_runs(figure, wildcards):
 
 def task_tables(tasks=None):
     return expand(f"{RESULTS}/tables/{{task}}.csv", task=tasks if tasks is not None else config["tasks"])
+
+
+def task_intervals(tasks=None):
+    return expand(f"{RESULTS}/tables/{{task}}_intervals.csv", task=tasks if tasks is not None else config["tasks"])
 
 
 def task_data(tasks=None):

@@ -8,7 +8,7 @@ from factorization_curse.analysis.table4 import write_table4
 log = log_to(snakemake.log[0])
 chance = {name: info.get("chance_exact_match") for name, info in read_dataset_infos(snakemake.input.data).items()}
 thresholds = snakemake.params.thresholds
-write_table4(load_reference(snakemake.input.reference), snakemake.input.tables, chance, thresholds["success"],
+write_table4(load_reference(snakemake.input.reference), snakemake.input.intervals, chance, thresholds["success"],
              thresholds["failure"], snakemake.output.markdown, snakemake.output.latex, snakemake.params.preset,
-             snakemake.params.seeds)
+             snakemake.params.seeds, snakemake.params.max_width)
 log(f"wrote {snakemake.output.markdown} and {snakemake.output.latex}")

@@ -1,6 +1,7 @@
 """results/<preset>/report.md: every measured number beside the paper's, with verdicts, runs and figures."""
 from pathlib import Path
 
+from factorization_curse.analysis.comparisons import table_task
 from factorization_curse.analysis.paper import load_reference
 from factorization_curse.analysis.report import ReportInputs, write_report
 from factorization_curse.analysis.tables import read_dataset_infos
@@ -13,7 +14,7 @@ inputs = ReportInputs(
     preset=snakemake.params.preset,
     seeds=snakemake.params.seeds,
     task_objectives=snakemake.params.task_objectives,
-    tables={Path(p).stem: p for p in snakemake.input.tables},
+    intervals={table_task(p): p for p in snakemake.input.intervals},
     data_info=read_dataset_infos(snakemake.input.data),
     runs=snakemake.params.runs,
     settings=snakemake.params.settings,
@@ -21,6 +22,7 @@ inputs = ReportInputs(
     paper_tables=[str(Path(p).relative_to(folder)) for p in snakemake.input.paper_tables],
     implemented_tasks=snakemake.params.implemented_tasks,
     defined_objectives=snakemake.params.defined_objectives,
+    comparisons=snakemake.input.comparisons,
 )
 text = write_report(snakemake.output.report, inputs, comparison_path=snakemake.output.comparison)
 log(f"{len(text.splitlines())} lines -> {snakemake.output.report}")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import plotting
-from .comparisons import entry_tables, entry_task
+from .comparisons import entry_tables, entry_task, table_task
 from .figures import FIGURES
 from .paper import load_reference, paper_cells
-from .tables import read_curves, variant_columns
+from .tables import INTERVAL_COLUMNS, read_curves
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,12 @@ class FigureInputs:
     files: dict[str, list[str]]
     runs: list[dict] = field(default_factory=list)
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Long tables by task."""
-        return {Path(p).stem: pd.read_csv(p) for p in self.files["tables"]}
+    def intervals(self) -> dict[str, pd.DataFrame]:
+        """Intervals tables (mean and 95% interval per cell) by task."""
+        return {table_task(p): pd.read_csv(p) for p in self.files["intervals"]}
 
-    def table(self, task: str) -> pd.DataFrame:
-        return self.tables()[task]
+    def task_intervals(self, task: str) -> pd.DataFrame:
+        return self.intervals()[task]
 
     def chance(self) -> dict[str, float | None]:
         """Chance level of exact match by dataset (None where a task has none)."""
@@ -57,9 +57,10 @@ def draw(figure: dict, inputs: FigureInputs, pdf_path: str | Path) -> None:
 
 def draw_forward_backward(figure: dict, inputs: FigureInputs, pdf_path: str | Path) -> None:
     task = figure["task"]
-    table = inputs.table(task)
+    table = inputs.task_intervals(task)
+    variants = [c for c in table.columns if c not in INTERVAL_COLUMNS]  # what tells a task's datasets apart
     plotting.plot_forward_backward(table, pdf_path, figure["objectives"], title=f"{task}: test questions answered exactly",
-                                   chance=inputs.chance().get(task), variant_columns=variant_columns(table))
+                                   chance=inputs.chance().get(task), variant_columns=variants)
 
 
 def draw_sweep(figure: dict, inputs: FigureInputs, pdf_path: str | Path) -> None:
@@ -71,7 +72,7 @@ def draw_sweep(figure: dict, inputs: FigureInputs, pdf_path: str | Path) -> None
 def draw_overview(figure: dict, inputs: FigureInputs, pdf_path: str | Path) -> None:
     """One panel per results entry of the paper (WikiReversal: one per split variant)."""
     reference = inputs.reference()
-    tables = entry_tables(reference, inputs.tables())
+    tables = entry_tables(reference, inputs.intervals())
     chance, order = inputs.chance(), figure["task_objectives"]
     plotting.plot_overview(tables, pdf_path, {n: order.get(entry_task(reference, n), []) for n in tables},
                            {n: chance.get(entry_task(reference, n)) for n in tables}, paper_cells(reference))
@@ -81,7 +82,7 @@ def draw_stargraph(figure: dict, inputs: FigureInputs, pdf_path: str | Path) -> 
     task = figure["task"]
     cells = paper_cells(inputs.reference())
     paper = cells[(cells.results == task) & (cells.metric == "exact_match") & (cells.direction == "forward")]
-    plotting.plot_stargraph(inputs.table(task), pdf_path, figure["objectives"], chance=inputs.chance().get(task),
+    plotting.plot_stargraph(inputs.task_intervals(task), pdf_path, figure["objectives"], chance=inputs.chance().get(task),
                             paper=dict(zip(paper.objective, paper.paper)))
 
 

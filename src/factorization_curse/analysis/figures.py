@@ -18,7 +18,7 @@ from typing import Callable
 
 # what a figure can read; the workflow (report_common.smk) knows the files of each
 INPUTS = {
-    "tables": "the long tables of its tasks (tables/<task>.csv)",
+    "intervals": "the intervals tables of its tasks (tables/<task>_intervals.csv: mean and 95% interval per cell)",
     "data": "the datasets of its tasks (their info.json: chance levels)",
     "reference": "the paper's numbers (workflow/paper_reference.yaml)",
     "curves": "metrics.jsonl of the runs of its tasks (own datasets) and objectives",
@@ -70,7 +70,8 @@ def _words(items: list[str]) -> str:
 def per_task(settings: dict, plan: Plan) -> list[dict]:
     return [{"id": task, "task": task, "tasks": [task], "objectives": objectives,
              "caption": f"Exact-match accuracy of greedy answers to test forward and backward questions of task ``{task}``, "
-                        "one bar per training objective (mean over seeds; range when several); the dashed line, where "
+                        "one bar per training objective (mean over seeds and questions, with its 95% interval over facts and "
+                        "seeds); the dashed line, where "
                         "drawn, is the task's chance level (star graph: a random first step); a task whose table holds "
                         "variants (WikiReversal: same or different split seeds) has one row of panels per variant."}
             for task, objectives in plan.task_objectives.items()]
@@ -89,8 +90,8 @@ def overview(settings: dict, plan: Plan) -> list[dict]:
         return []
     return [{"id": "overview", "tasks": list(plan.task_objectives), "task_objectives": dict(plan.task_objectives),
              "caption": "Exact match (%) of greedy answers to test forward (solid bars) and backward (hatched bars) "
-                        "questions for every task and objective, with the paper's numbers as black ticks and the star "
-                        "graph's chance level as a dashed line."}]
+                        "questions for every task and objective (mean over seeds and questions, with its 95% interval over facts and "
+                        "seeds), with the paper's numbers as black ticks and the star graph's chance level as a dashed line."}]
 
 
 def learning_curves(settings: dict, plan: Plan) -> list[dict]:
@@ -101,7 +102,7 @@ def learning_curves(settings: dict, plan: Plan) -> list[dict]:
     return [{"id": "figure4a", "task": task, "tasks": [task], "objectives": objectives, "observe": "dominance",
              "leader": objectives[-1], "others": objectives[:-1],
              "caption": f"Validation exact match (%) over training steps on the {task} task for {_words(objectives)}, "
-                        "forward and backward questions (mean over seeds; shaded: range over seeds when several)."}]
+                        "forward and backward questions (mean over seeds; shaded: the 95% t interval of that mean when several)."}]
 
 
 def entity_pca(settings: dict, plan: Plan) -> list[dict]:
@@ -119,8 +120,9 @@ def stargraph(settings: dict, plan: Plan) -> list[dict]:
         return []
     return [{"id": "figure5a", "task": STARGRAPH_TASK, "tasks": [STARGRAPH_TASK],
              "objectives": plan.task_objectives[STARGRAPH_TASK],
-             "caption": "Star-graph exact match (%) of the whole path per objective, with the chance level of a random "
-                        "first step as a dashed line and the paper's numbers as black ticks."}]
+             "caption": "Star-graph exact match (%) of the whole path per objective (mean over seeds and graphs, with its 95% "
+                        "interval), with the chance level of a random first step as a dashed line and the paper's numbers "
+                        "as black ticks."}]
 
 
 def delayed_generalisation(settings: dict, plan: Plan) -> list[dict]:
@@ -130,22 +132,23 @@ def delayed_generalisation(settings: dict, plan: Plan) -> list[dict]:
         return []
     return [{"id": "figure7", "tasks": tasks, "objectives": objectives, "observe": "delay",
              "caption": f"Validation forward (solid) and backward (dashed) exact match (%) over training steps for "
-                        f"{_words(objectives)} on {_words(tasks)}: backward retrieval generalises later than forward."}]
+                        f"{_words(objectives)} on {_words(tasks)} (mean over seeds; shaded: the 95% t interval of that mean when several): "
+                        "backward retrieval generalises later than forward."}]
 
 
 FIGURES: dict[str, Figure] = {f.name: f for f in (
     # per task: forward vs backward accuracy per objective (rule plot_figure)
-    Figure("figure", "{task}.pdf", per_task, ("tables", "data"), "draw_forward_backward", job="{task}",
+    Figure("figure", "{task}.pdf", per_task, ("intervals", "data"), "draw_forward_backward", job="{task}",
            subcategory=None, in_report=False),
     Figure("sweep", "{sweep}.pdf", per_sweep, ("sweep_table",), "draw_sweep", job="{sweep}", category="Sweeps",
            subcategory=None, target="sweeps", in_report=False),
-    Figure("overview", "overview.pdf", overview, ("tables", "data", "reference"), "draw_overview",
+    Figure("overview", "overview.pdf", overview, ("intervals", "data", "reference"), "draw_overview",
            subcategory="Overview"),
     Figure("learning_curves", "figure4a_learning_curves.pdf", learning_curves, ("curves",), "draw_learning_curves",
            checks=(("task", "task"), ("objectives", "objective"))),
     Figure("entity_pca", "figure4{panel}_entity_pca_{objective}.pdf", entity_pca, ("entity_pca",), "draw_entity_pca",
            job="figure4{panel}_{objective}", checks=(("task", "task"), ("panels", "objective"))),
-    Figure("stargraph", "figure5a_stargraph.pdf", stargraph, ("tables", "data", "reference"), "draw_stargraph"),
+    Figure("stargraph", "figure5a_stargraph.pdf", stargraph, ("intervals", "data", "reference"), "draw_stargraph"),
     # its tasks may name tasks not implemented yet: drawn once they run
     Figure("delayed_generalisation", "figure7_delayed_generalisation.pdf", delayed_generalisation, ("curves",),
            "draw_delayed_generalisation", checks=(("objectives", "objective"),)),

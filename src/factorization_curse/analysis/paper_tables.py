@@ -1,4 +1,4 @@
-"""The paper's tables (1-3, 5-8) in its layout, measured mean ± std beside the paper's numbers.
+"""The paper's tables (1-3, 5-8) in its layout, measured mean [95% interval] beside the paper's numbers.
 
 :func:`paper_table_blocks` builds a table's blocks (one per results entry and metric of
 ``paper_reference.yaml``), :func:`table_markdown` and :func:`table_latex` (booktabs) print them,
@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paper as paper_ref
-from .comparisons import (DIRECTION_LABELS, DIRECTION_ORDER, NOT_RUN, format_mean_std, format_paper, measured_cells,
+from .comparisons import (DIRECTION_LABELS, DIRECTION_ORDER, NOT_RUN, format_interval, format_paper, measured_cells,
                           order, read_entry_tables, short_label)
 from .markdown import markdown_table, write_markdown
 
@@ -20,7 +20,7 @@ from .markdown import markdown_table, write_markdown
 def paper_table_blocks(reference: dict, table_id: str, measured: dict[str, pd.DataFrame | None],
                        cells: pd.DataFrame | None = None) -> list[tuple[str, pd.DataFrame]]:
     """The paper's table ``table_id`` as (block title, frame) pairs. Frames: objectives as
-    columns; rows per direction, measured (mean ± std, "not run" without a measurement) followed by
+    columns; rows per direction, measured (mean [95% interval], "not run" without a measurement) followed by
     the paper's row ``<direction> (paper)`` ("–" where the paper gives no number).
 
     ``measured`` maps results entries to :func:`measured_cells` (``None`` or absent: not run)."""
@@ -41,7 +41,7 @@ def paper_table_blocks(reference: dict, table_id: str, measured: dict[str, pd.Da
             row = []
             for o in objectives:
                 hit = m[(m.objective == o) & (m.direction == d)] if m is not None else pd.DataFrame()
-                row.append(format_mean_std(hit["mean"].iloc[0], hit["std"].iloc[0]) if len(hit) else NOT_RUN)
+                row.append(format_interval(hit["mean"].iloc[0], hit["low"].iloc[0], hit["high"].iloc[0]) if len(hit) else NOT_RUN)
             rows.append(row)
             index.append(DIRECTION_LABELS.get(d, d) + (" (mean)" if d == "both" else ""))
             if d in set(p.direction):
@@ -64,7 +64,7 @@ def table_markdown(reference: dict, table_id: str, blocks: list[tuple[str, pd.Da
     number = table_id.removeprefix("table")
     parts = [f"# Table {number}: {caption}", "",
              f"Measured at preset `{preset}`, seeds {', '.join(map(str, seeds))} "
-             f"({'mean ± std over seeds' if len(seeds) > 1 else 'one seed'}); rows marked (paper) hold the "
+             f"(mean over seeds and test questions [95% interval: facts and seeds resampled]); rows marked (paper) hold the "
              f"paper's numbers. \"{NOT_RUN}\": no measurement; \"–\": the paper gives no number."]
     for title, frame in blocks:
         parts += ["", f"## {title}", "", markdown_table(frame)]
@@ -93,7 +93,7 @@ def table_latex(reference: dict, table_id: str, blocks: list[tuple[str, pd.DataF
     heads = [paper_ref.objective_label(reference, o) if header_labels else o for o in objectives]
     n = len(objectives) + 1
     caption = reference["tables"][table_id]["caption"]
-    spread = "mean $\\pm$ std over seeds" if len(seeds) > 1 else "one seed"
+    spread = "mean over seeds and test questions [95\\% interval]"
     lines = [
         f"% Table {table_id.removeprefix('table')} of Kitouni et al. (2024), measured at preset {preset}, "
         f"seeds {', '.join(map(str, seeds))}; needs \\usepackage{{booktabs}} (and amssymb for Table 4's symbols).",
@@ -113,11 +113,11 @@ def table_latex(reference: dict, table_id: str, blocks: list[tuple[str, pd.DataF
     return "\n".join(lines) + "\n"
 
 
-def write_paper_table(reference: dict, table_id: str, table_paths: list[str | Path], markdown_path: str | Path,
+def write_paper_table(reference: dict, table_id: str, interval_paths: list[str | Path], markdown_path: str | Path,
                       latex_path: str | Path, preset: str, seeds: list[int]) -> list[tuple[str, pd.DataFrame]]:
-    """The paper's table ``table_id`` from the measured long tables (``tables/<task>.csv``; entries
+    """The paper's table ``table_id`` from the measured intervals tables (``tables/<task>_intervals.csv``; entries
     without one read "not run"), as Markdown (and its HTML page) and as LaTeX."""
-    measured = {name: measured_cells(t) for name, t in read_entry_tables(reference, table_paths).items()}
+    measured = {name: measured_cells(t) for name, t in read_entry_tables(reference, interval_paths).items()}
     blocks = paper_table_blocks(reference, table_id, measured)
     write_markdown(markdown_path, table_markdown(reference, table_id, blocks, preset, seeds),
                    f"{table_id.replace('table', 'Table ')} ({preset})")

@@ -2,7 +2,8 @@
 every compared cell as one CSV).
 
 What the report reads is one :class:`ReportInputs` (rule ``write_report``); :class:`Report` adds
-what is computed from it once (measured cells, the comparisons with the paper, chance levels).
+what is computed from it once (measured cells with their 95% intervals, the comparisons with the
+paper and their verdicts, chance levels).
 Each section of the report is a function of the :class:`Report` returning its lines, listed in
 :data:`SECTIONS` in the order they are printed.
 """
@@ -18,29 +19,31 @@ import pandas as pd
 from ..answers import normaliser_description
 from ..tasks import TASKS
 from . import paper as paper_ref
-from .comparisons import (NOT_REPRODUCED, NOT_RUN, compare, comparison_strings, entry_tables, entry_task,
+from .comparisons import (INCONSISTENT, NOT_RUN, UNDERPOWERED, compare, comparison_strings, entry_tables, entry_task,
                           measured_cells, verdict_counts)
 from .curves import figure_observations
 from .markdown import markdown_table, write_markdown
-from .runs import run_record, runs_markdown
+from .paired import BETWEEN_OBJECTIVES, comparisons_markdown
+from .runs import mixed_hardware, run_record, runs_markdown
 from .table4 import compare_table4, table4, table4_grid
 
 
 @dataclass(frozen=True)
 class ReportInputs:
-    """What the report reads. ``tables``: task -> its long-table CSV; ``data_info``: task -> its
-    dataset's info.json; ``runs``: one dict per training run with task, objective, seed, the paths
-    ``run_info`` (run.json), ``metrics`` (metrics.jsonl), ``train_benchmark`` and ``eval_benchmark``
-    (and ``dataset`` for a run of a task's variant); ``settings``: config.yaml's ``report``
-    (``tolerance_points``, ``table4``); ``figures``: the figures the report lists (instances of
-    :mod:`.figures` with ``path`` relative to the report added); ``paper_tables``: the paper-layout
-    tables' paths, relative to the report."""
+    """What the report reads. ``intervals``: task -> its intervals CSV (``tables/<task>_intervals.csv``);
+    ``data_info``: task -> its dataset's info.json; ``runs``: one dict per training run with task,
+    objective, seed, the paths ``run_info`` (run.json), ``metrics`` (metrics.jsonl),
+    ``train_benchmark`` and ``eval_benchmark`` (and ``dataset`` for a run of a task's variant);
+    ``settings``: config.yaml's ``report`` (``max_interval_width``, ``table4``, ``reference_objective``);
+    ``figures``: the figures the report lists (instances of :mod:`.figures` with ``path`` relative to
+    the report added); ``paper_tables``: the paper-layout tables' paths, relative to the report;
+    ``comparisons``: the paired comparisons (``tables/comparisons.csv``, :mod:`.paired`)."""
 
     reference: dict
     preset: str
     seeds: list[int]
     task_objectives: dict[str, list[str]]
-    tables: dict[str, str | Path]
+    intervals: dict[str, str | Path]
     data_info: dict[str, dict]
     runs: list[dict]
     settings: dict
@@ -48,10 +51,11 @@ class ReportInputs:
     paper_tables: list[str] = field(default_factory=list)
     implemented_tasks: list[str] = field(default_factory=list)
     defined_objectives: list[str] = field(default_factory=list)
+    comparisons: str | Path | None = None
 
     @property
-    def tolerance(self) -> float:
-        return self.settings["tolerance_points"]
+    def max_width(self) -> float:
+        return self.settings["max_interval_width"]
 
     @property
     def success(self) -> float:
@@ -67,7 +71,7 @@ class Report:
     """The inputs and what every section needs computed from them."""
 
     inputs: ReportInputs
-    measured_tables: dict[str, pd.DataFrame]  # results entry (or task no entry reads) -> its long table
+    measured_tables: dict[str, pd.DataFrame]  # results entry (or task no entry reads) -> its intervals table
     measured: dict[str, pd.DataFrame]  # the same names -> comparisons.measured_cells
     chance: dict[str, float | None]
     comparisons: dict[str, pd.DataFrame]  # results entry -> comparisons.compare
@@ -77,12 +81,12 @@ class Report:
     def of(cls, inputs: ReportInputs) -> "Report":
         reference = inputs.reference
         cells = paper_ref.paper_cells(reference)
-        measured_tables = entry_tables(reference, {name: pd.read_csv(p) for name, p in inputs.tables.items()})
+        measured_tables = entry_tables(reference, {name: pd.read_csv(p) for name, p in inputs.intervals.items()})
         measured = {name: measured_cells(t) for name, t in measured_tables.items()}
         order = paper_ref.objective_order(reference)
         chance = {name: inputs.data_info.get(entry_task(reference, name), {}).get("chance_exact_match")
                   for name in measured}
-        comparisons = {name: compare(cells[cells.results == name], measured.get(name), inputs.tolerance, order)
+        comparisons = {name: compare(cells[cells.results == name], measured.get(name), inputs.max_width, order)
                        for name in reference["results"]}
         return cls(inputs, measured_tables, measured, chance, comparisons, order)
 
@@ -104,7 +108,7 @@ def what_was_run(r: Report) -> list[str]:
     i = r.inputs
     lines = ["", "## What was run", "",
              f"- Preset **{i.preset}**; training seeds {', '.join(map(str, i.seeds))} "
-             f"({'mean ± std over seeds' if len(i.seeds) > 1 else 'one seed, so no spread over seeds'}); "
+             f"({'every cell a mean over seeds and test questions with its 95% interval' if len(i.seeds) > 1 else 'one seed, so the intervals cover the questions only, not seed-to-seed variation'}); "
              f"{len(i.runs)} training runs.",
              "- Tasks and objectives:"]
     for task, objectives in i.task_objectives.items():
@@ -119,7 +123,7 @@ def what_was_not_run(r: Report) -> list[str]:
     not_run = []
     for name, entry in reference["results"].items():
         if name not in r.measured_tables:
-            if entry["task"] in i.tables:
+            if entry["task"] in i.intervals:
                 why = (f"not run: `tables/{entry['task']}.csv` has no rows with {json.dumps(entry.get('where', {}))} "
                        "(see `variants` in config.yaml)")
             elif entry["task"] in i.implemented_tasks:
@@ -152,14 +156,20 @@ def question_sources(r: Report) -> list[str]:
 def how_cells_are_judged(r: Report) -> list[str]:
     i = r.inputs
     return ["", "## How cells are judged", "",
-            f"- **reproduced**: the measured mean over seeds is within **{i.tolerance:g} percentage points** of the "
-            "paper's number (`report.tolerance_points` in config.yaml); **not reproduced**: further away.",
+            "Every measured cell is the mean over seeds and test questions with a **95% interval** from a two-level "
+            "bootstrap that resamples the facts the questions belong to (questions about one fact are not independent) "
+            "and the training seeds (`analysis/statistics.py`; 4000 draws, seeded).",
+            f"- **underpowered**: the interval is wider than **{i.max_width:g} points** (`report.max_interval_width`), "
+            "whatever the paper's number; the cell says how many facts would narrow it to that width (the width "
+            "shrinks with the square root of the number of facts).",
+            "- **consistent**: the paper's number lies inside the interval; **inconsistent**: outside it.",
             "- **not run**: nothing measured (task, objective or seed not run); such a cell never shows a number.",
             "- **no paper number**: measured here; the paper's notes give no number for it.",
-            "- Where the paper gives one number for a question pair (incorrect inference), it is compared with the "
-            "mean of the measured forward and backward values (\"forward & backward\").",
+            "- Where the paper gives one number for a question pair (incorrect inference), it is compared with forward "
+            "and backward questions pooled (\"forward & backward\").",
             f"- Table 4: ✓ exact match ≥ {i.success:g}%, ✗ below {i.failure:g}%, ~ between (`report.table4`); on a task "
-            "with a chance level, accuracy is first taken above chance: 100·(acc − chance)/(100 − chance).",
+            "with a chance level, accuracy is first taken above chance: 100·(acc − chance)/(100 − chance). A symbol is "
+            "consistent with the paper's when it is among those the interval spans.",
             "", f"All cells: {verdict_counts(r.all_rows.verdict)}."]
 
 
@@ -174,8 +184,8 @@ def results_entry(r: Report, name: str, entry: dict) -> list[str]:
         settings = json.dumps(settings, separators=(", ", ": "))
         level = r.chance.get(name)
         lines.append(f"- Here: `{settings}`" + (f"; chance level {level:g}%" if level is not None else "") + ".")
-        seeds_here = sorted(int(s) for s in r.measured_tables[name].seed.unique())
-        lines.append(f"- Seeds: {', '.join(map(str, seeds_here))}; all metrics: [tables/{task}.md](tables/{task}.md).")
+        seeds_here = sorted(int(s) for s in r.measured_tables[name].seeds.unique())
+        lines.append(f"- Seeds per cell: {', '.join(map(str, seeds_here))}; all metrics: [tables/{task}.md](tables/{task}.md).")
         normaliser = TASKS[task].answer_normaliser if task in TASKS else None
         if normaliser is not None:
             lines.append(f"- Exact match here: {normaliser_description(normaliser)}")
@@ -196,7 +206,8 @@ def results_beside_the_paper(r: Report) -> list[str]:
 
 def table4_summary(r: Report) -> list[str]:
     i = r.inputs
-    t4 = compare_table4(table4(r.measured, i.success, i.failure, r.chance), paper_ref.table4_symbols(i.reference))
+    t4 = compare_table4(table4(r.measured, i.success, i.failure, r.chance), paper_ref.table4_symbols(i.reference),
+                        i.max_width)
     compared = t4[t4.paper != "–"]
     entries = list(r.measured) + [x for x in dict.fromkeys(t4.results) if x not in r.measured]
     lines = ["", "## Table 4: qualitative summary", "",
@@ -204,11 +215,33 @@ def table4_summary(r: Report) -> list[str]:
              "paper's Table 4, whose rows for MLM-U and AR the notes give "
              f"([tables/paper/table4.md](tables/paper/table4.md)). Against the paper: {verdict_counts(compared.verdict, False)}.",
              "", markdown_table(table4_grid(t4, r.order, entries))]
-    differ = compared[compared.verdict == NOT_REPRODUCED]
-    if len(differ):
-        lines += ["", "Not reproduced: " + "; ".join(f"{o} on {e} ({m} here, {p} in the paper)" for o, e, m, p in
-                                                     zip(differ.objective, differ.results, differ.measured, differ.paper)) + "."]
+    for verdict in (INCONSISTENT, UNDERPOWERED):
+        differ = compared[compared.verdict == verdict]
+        if len(differ):
+            lines += ["", f"{verdict.capitalize()}: " + "; ".join(
+                f"{o} on {e} ({m} here, interval spans {s}; {p} in the paper)" for o, e, m, s, p in
+                zip(differ.objective, differ.results, differ.measured, differ.spans, differ.paper)) + "."]
     return lines
+
+
+def paired_comparisons(r: Report) -> list[str]:
+    """Each objective against the reference objective, and forward against backward, on the same questions."""
+    if r.inputs.comparisons is None:
+        return []
+    comparisons = pd.read_csv(r.inputs.comparisons)
+    reference = r.inputs.settings.get("reference_objective", "mlm-u")
+    between = comparisons[comparisons.comparison == BETWEEN_OBJECTIVES]
+    better = between[between.differs & (between.difference > 0)]
+    worse = between[between.differs & (between.difference < 0)]
+    lines = ["", "## Paired comparisons", "",
+             f"Exact match of each objective minus `{reference}`'s on the same test questions, per direction, and "
+             "each model's forward minus backward (the reversal gap), with 95% intervals (the same facts drawn for "
+             "both sides) and McNemar's exact test at one seed ([tables/comparisons.md](tables/comparisons.md), "
+             "`tables/comparisons.csv`). "
+             f"Of {len(between)} objective-vs-`{reference}` differences, {len(better)} are above 0 and {len(worse)} "
+             "below with their interval excluding 0; the rest are not told apart at this size."]
+    body = comparisons_markdown(comparisons).split("\n", 2)[2]  # without its title line
+    return lines + [body.replace("\n## ", "\n### ").rstrip()]
 
 
 def figures(r: Report) -> list[str]:
@@ -226,7 +259,7 @@ def tables(r: Report) -> list[str]:
     return (["", "## Tables", "",
              "The paper's tables in its layout, measured beside the paper's numbers (Markdown; LaTeX with booktabs beside each):", ""]
             + [f"- [{Path(p).name}]({p})" for p in r.inputs.paper_tables]
-            + ["- Each task with all its metrics: " + ", ".join(f"[{t}](tables/{t}.md)" for t in r.inputs.tables)])
+            + ["- Each task with all its metrics: " + ", ".join(f"[{t}](tables/{t}.md)" for t in r.inputs.intervals)])
 
 
 def runs_time_and_hardware(r: Report) -> list[str]:
@@ -239,6 +272,9 @@ def runs_time_and_hardware(r: Report) -> list[str]:
         return lines
     frame = pd.DataFrame(records)
     lines.append(runs_markdown(frame))
+    for task, kinds in mixed_hardware(frame).items():
+        lines += ["", f"**{task} mixes kinds of run**: {'; '.join(kinds)}. The same seed gives other numbers on "
+                  "each, so its cells pool runs that are not repeats of one another."]
     total = pd.to_numeric(frame.train_job_s, errors="coerce").sum() + pd.to_numeric(frame.eval_job_s, errors="coerce").sum()
     machines = sorted({f"{h} ({d}, {t} thread{'' if t == 1 else 's'} per job)"
                        for h, d, t in zip(frame.host, frame.device, frame.threads)})
@@ -250,7 +286,7 @@ def runs_time_and_hardware(r: Report) -> list[str]:
 
 
 SECTIONS = (title, what_was_run, what_was_not_run, question_sources, how_cells_are_judged, results_beside_the_paper,
-            table4_summary, figures, tables, runs_time_and_hardware)
+            table4_summary, paired_comparisons, figures, tables, runs_time_and_hardware)
 
 
 def write_report(path: str | Path, inputs: ReportInputs, comparison_path: str | Path | None = None) -> str:

@@ -34,7 +34,7 @@ def run_record(identity: dict, run_info_path: str | Path, train_benchmark: str |
         "architecture": info.get("model_config", {}).get("architecture"),
         # the device, with the GPU's or CPU's model where run.json names it
         "device": f"{info.get('device')}: {info['device_name']}" if info.get("device_name") else info.get("device"),
-        "host": info.get("host"), "threads": info.get("threads"),
+        "precision": info.get("precision"), "host": info.get("host"), "threads": info.get("threads"),
         "torch": info.get("torch"), "git_commit": info.get("git_commit"),
         "train_loop_s": info.get("train_seconds_this_session"),
         "train_job_s": train.get("s"), "train_cpu_s": train.get("cpu_time"), "train_max_rss_mb": train.get("max_rss"),
@@ -52,7 +52,7 @@ def runs_markdown(runs: pd.DataFrame) -> str:
     frame = pd.DataFrame({
         "task": runs.dataset, "objective": runs.objective, "seed": runs.seed,
         "steps": [_num(v) for v in runs.steps], "parameters": [_num(v) for v in runs.parameters],
-        "device": runs.device, "host": runs.host, "threads": runs.threads,
+        "device": runs.device, "precision": [v or "–" for v in runs.precision], "host": runs.host, "threads": runs.threads,
         "training job (s)": [_num(v) for v in runs.train_job_s],
         "training loop (s)": [_num(v, 1) for v in runs.train_loop_s],
         "CPU time (s)": [_num(v) for v in runs.train_cpu_s],
@@ -61,3 +61,10 @@ def runs_markdown(runs: pd.DataFrame) -> str:
     }).set_index("task")
     frame.index.name = "task"
     return markdown_table(frame)
+
+
+def mixed_hardware(runs: pd.DataFrame) -> dict[str, list[str]]:
+    """Tasks whose runs trained on more than one (device, precision): the same seed gives other
+    numbers on a CPU without bf16 than with it, so their cells mix two kinds of run."""
+    kinds = runs.assign(kind=[f"{d}, {p or 'precision not recorded'}" for d, p in zip(runs.device, runs.precision)])
+    return {task: sorted(set(part.kind)) for task, part in kinds.groupby("task", sort=False) if part.kind.nunique() > 1}

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 RESAMPLES = 4000  # bootstrap draws per interval (the issue asks >= 2000)
 CONFIDENCE = 0.95
@@ -123,6 +122,8 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, value: str = "value", pa
 def mcnemar_exact(a: pd.Series, b: pd.Series) -> float:
     """Two-sided exact McNemar p-value for paired right/wrong outcomes (aligned Series of 0/1): a
     binomial test on the discordant pairs; 1.0 when there are none."""
+    from scipy import stats  # here: the tables and the report import this module, and scipy takes a second
+
     a, b = a.astype(bool).to_numpy(), b.astype(bool).to_numpy()
     only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
     if only_a + only_b == 0:

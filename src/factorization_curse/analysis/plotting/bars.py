@@ -24,14 +24,31 @@ def _paper_values(paper: pd.DataFrame | None, results: str, metric: str, directi
     return dict(zip(sub.objective, sub.paper))
 
 
-def plot_forward_backward(table: pd.DataFrame, pdf_path: str | Path, objective_order: list[str], title: str,
+def _intervals(cells: pd.DataFrame, objectives: list[str]) -> pd.DataFrame:
+    """mean, low, high by objective (in ``objectives``' order) of intervals-table rows of one direction."""
+    return cells.drop_duplicates("objective").set_index("objective")[["mean", "low", "high"]].reindex(objectives)
+
+
+def _error_bars(ax, x, stats: pd.DataFrame, **style) -> None:
+    """The 95% intervals as error bars (cells without a measurement skipped)."""
+    known = stats["mean"].notna().to_numpy()
+    xs = [xi for xi, k in zip(x, known) if k]
+    s = stats[known]
+    if len(s):
+        ax.errorbar(xs, s["mean"], yerr=[s["mean"] - s["low"], s["high"] - s["mean"]], fmt="none", ecolor="black",
+                    capsize=2, linewidth=0.8, **style)
+
+
+def plot_forward_backward(intervals: pd.DataFrame, pdf_path: str | Path, objective_order: list[str], title: str,
                           metric: str = "exact_match", chance: float | None = None,
                           variant_columns: list[str] | tuple = ()) -> None:
     """One panel per direction asked (forward, backward), in one row per variant where the table
     has ``variant_columns`` (e.g. WikiReversal's ``split_seeds``: same, different): bars of
-    accuracy per objective, mean and seed range; ``chance`` (percent) is drawn as a dashed line."""
+    accuracy per objective (mean over seeds and questions) with their 95% intervals
+    (``intervals``: an intervals table, :func:`..tables.interval_table`); ``chance`` (percent) is
+    drawn as a dashed line."""
     theme()
-    sub = table[table.metric == metric]
+    sub = intervals[(intervals.metric == metric) & intervals.direction.isin(["forward", "backward"])]
     objectives = [o for o in objective_order if o in set(sub.objective)]
     directions = [d for d in ("forward", "backward") if d in set(sub.direction)]
     labels = [", ".join(f"{c}: {v}" for c, v in zip(variant_columns, values))
@@ -44,26 +61,25 @@ def plot_forward_backward(table: pd.DataFrame, pdf_path: str | Path, objective_o
                              sharey=True, squeeze=False)
     for ax, (variant, direction) in zip(axes.flat, [(v, d) for v in variants for d in directions]):
         d = sub[(sub.direction == direction) & (sub._variant == variant)]
-        stats = d.groupby("objective")["value"].agg(["mean", "min", "max"]).reindex(objectives)
+        stats = _intervals(d, objectives)
         x = range(len(objectives))
         ax.bar(x, stats["mean"], color=[objective_colour(o) for o in objectives], edgecolor="black", linewidth=0.4)
-        if d.seed.nunique() > 1:
-            ax.errorbar(x, stats["mean"], yerr=[stats["mean"] - stats["min"], stats["max"] - stats["mean"]],
-                        fmt="none", ecolor="black", capsize=2, linewidth=0.8)
-        for xi, v in zip(x, stats["mean"]):
+        _error_bars(ax, x, stats)
+        for xi, v, top in zip(x, stats["mean"], stats["high"]):
             if pd.notna(v):
-                ax.text(xi, v + 2, f"{v:.0f}", ha="center", va="bottom", fontsize=7)
+                ax.text(xi, top + 2, f"{v:.0f}", ha="center", va="bottom", fontsize=7)
         if chance is not None:
             ax.axhline(chance, color="black", linestyle="--", linewidth=0.8, label=f"chance ({chance:.0f}%)")
             ax.legend(loc="upper left", fontsize=7, frameon=True)
         ax.set_xticks(list(x), objectives, rotation=35, ha="right")
-        ax.set_ylim(0, 112)
+        ax.set_ylim(0, 114)
         if variant == variants[0]:
             ax.set_title(f"{direction.capitalize()} questions")
         ax.set_xlabel("training objective")
     for row, variant in zip(axes, variants):  # a row per variant, named beside its first panel
         row[0].set_ylabel((f"{variant}\n" if variant else "") + f"{metric.replace('_', ' ')} (%)")
-    fig.suptitle(textwrap.fill(title, width=int(11 * fig.get_figwidth())), fontsize=10)
+    fig.suptitle(textwrap.fill(title + " (bars: 95% intervals over facts and seeds)", width=int(11 * fig.get_figwidth())),
+                 fontsize=10)
     fig.tight_layout()
     Path(pdf_path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(pdf_path)
@@ -73,9 +89,10 @@ def plot_forward_backward(table: pd.DataFrame, pdf_path: str | Path, objective_o
 def plot_overview(tables: dict[str, pd.DataFrame], pdf_path: str | Path, objective_order: dict[str, list[str]],
                   chance: dict[str, float | None] | None = None, paper: pd.DataFrame | None = None,
                   metric: str = "exact_match") -> None:
-    """Every task and objective at a glance: one panel per task, a pair of bars per objective
-    (forward solid, backward hatched; mean over seeds), the paper's numbers as black ticks
-    (``paper``: rows of :func:`paper.paper_cells`, matched by task name) and chance levels dashed."""
+    """Every task and objective at a glance: one panel per task (``tables``: its intervals table),
+    a pair of bars per objective (forward solid, backward hatched; mean over seeds and questions,
+    with the 95% interval), the paper's numbers as black ticks (``paper``: rows of
+    :func:`paper.paper_cells`, matched by task name) and chance levels dashed."""
     theme()
     chance = chance or {}
     tasks = list(tables)
@@ -87,12 +104,13 @@ def plot_overview(tables: dict[str, pd.DataFrame], pdf_path: str | Path, objecti
         sub = tables[task][tables[task].metric == metric]
         objectives = present(objective_order.get(task, []), sub.objective)
         directions = [d for d in ("forward", "backward") if d in set(sub.direction)]
-        means = sub.groupby(["direction", "objective"])["value"].mean()
         for k, direction in enumerate(directions):
             offset = (k - (len(directions) - 1) / 2) * width
             paper_values = _paper_values(paper, task, metric, direction)
+            stats = _intervals(sub[sub.direction == direction], objectives)
+            _error_bars(ax, [x + offset for x in range(len(objectives))], stats, zorder=3)
             for x, objective in enumerate(objectives):
-                value = means.get((direction, objective), float("nan"))
+                value = stats["mean"][objective]
                 colour = objective_colour(objective)
                 if direction == "backward":
                     ax.bar(x + offset, value, width, facecolor=sns.desaturate(colour, 0.6) + (0.35,), edgecolor=colour,
@@ -113,7 +131,8 @@ def plot_overview(tables: dict[str, pd.DataFrame], pdf_path: str | Path, objecti
     handles = [Patch(facecolor="0.45", edgecolor="black", linewidth=0.4, label="forward"),
                Patch(facecolor=(0.7, 0.7, 0.7, 0.35), edgecolor="0.35", hatch=BACKWARD_HATCH, label="backward"),
                Line2D([], [], color="black", marker="_", linestyle="none", markersize=9, markeredgewidth=1.6,
-                      label="paper")]
+                      label="paper"),
+               Line2D([], [], color="black", linewidth=0.8, label="95% interval")]
     if any(v is not None for v in chance.values()):
         handles.append(Line2D([], [], label="chance", **CHANCE_LINE))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), frameon=False, fontsize=8,
@@ -124,22 +143,21 @@ def plot_overview(tables: dict[str, pd.DataFrame], pdf_path: str | Path, objecti
 
 def plot_stargraph(table: pd.DataFrame, pdf_path: str | Path, objective_order: list[str], chance: float | None = None,
                    paper: dict[str, float] | None = None, metric: str = "exact_match") -> None:
-    """Paper Figure 5a: accuracy of the whole path per objective (bars, mean over seeds with the
-    seed range), the chance level of a random first step (dashed) and the paper's numbers (ticks)."""
+    """Paper Figure 5a: accuracy of the whole path per objective (bars: mean over seeds and graphs,
+    with the 95% interval; ``table``: the task's intervals table), the chance level of a random
+    first step (dashed) and the paper's numbers (ticks)."""
     theme()
     paper = paper or {}
     sub = table[(table.metric == metric) & (table.direction == "forward")]
     objectives = present(objective_order, sub.objective)
-    stats = sub.groupby("objective")["value"].agg(["mean", "min", "max"]).reindex(objectives)
+    stats = _intervals(sub, objectives)
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.5))
     x = list(range(len(objectives)))
     ax.bar(x, stats["mean"], 0.6, color=[objective_colour(o) for o in objectives], edgecolor="black", linewidth=0.4)
-    if sub.seed.nunique() > 1:
-        ax.errorbar(x, stats["mean"], yerr=[stats["mean"] - stats["min"], stats["max"] - stats["mean"]], fmt="none",
-                    ecolor="black", capsize=2, linewidth=0.8)
+    _error_bars(ax, x, stats)
     for xi, objective, value in zip(x, objectives, stats["mean"]):
-        if pd.notna(value):  # above the bar and the paper's tick
-            top = max(value, paper.get(objective, value), stats["max"][objective])
+        if pd.notna(value):  # above the bar, its interval and the paper's tick
+            top = max(value, paper.get(objective, value), stats["high"][objective])
             ax.text(xi, top + 2.5, f"{value:.0f}", ha="center", va="bottom", fontsize=7)
     handles = []
     ticks = [(xi, paper[o]) for xi, o in zip(x, objectives) if o in paper]
@@ -155,6 +173,7 @@ def plot_stargraph(table: pd.DataFrame, pdf_path: str | Path, objective_order: l
     ax.set_yticks(range(0, 101, 20))
     ax.set_xlabel("training objective")
     ax.set_ylabel(f"{metric.replace('_', ' ')} of the path (%)")
+    handles.append(Line2D([], [], color="black", linewidth=0.8, label="95% interval"))
     if handles:
         ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False,
                   fontsize=7)

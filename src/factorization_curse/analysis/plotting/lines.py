@@ -35,13 +35,29 @@ def plot_sweep(table: pd.DataFrame, pdf_path: str | Path, parameter: str, object
     plt.close(fig)
 
 
+def seed_interval(values: pd.Series, confidence: float = 0.95) -> tuple[float, float]:
+    """The t interval of the mean over seeds (a validation curve records no per-question scores, so
+    the seeds are the resampled unit here); (nan, nan) for one seed."""
+    from scipy import stats  # noqa: PLC0415 (only the curve figures need it)
+
+    n = values.count()
+    if n < 2:
+        return float("nan"), float("nan")
+    half = stats.t.ppf((1 + confidence) / 2, n - 1) * values.std(ddof=1) / n ** 0.5
+    return float(values.mean() - half), float(values.mean() + half)
+
+
 def _curve(ax, curve: pd.DataFrame, colour: str, linestyle: str = "-", label: str | None = None) -> None:
-    """Mean over seeds against step; the range over seeds shaded when there are several."""
-    stats = curve.groupby("step")["value"].agg(["mean", "min", "max", "count"]).sort_index()
+    """Mean over seeds against step; with several seeds, the 95% t interval of the mean shaded
+    (clipped to 0-100)."""
+    by_step = curve.groupby("step")["value"]
+    stats = by_step.mean().sort_index().to_frame("mean")
     ax.plot(stats.index, stats["mean"], color=colour, linestyle=linestyle, marker="o", markersize=2.5, linewidth=1.3,
             label=label)
     if curve.seed.nunique() > 1:
-        ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.18, linewidth=0)
+        bounds = pd.DataFrame([seed_interval(v) for _, v in by_step], index=sorted(curve.step.unique()),
+                              columns=["low", "high"]).clip(0, 100)
+        ax.fill_between(bounds.index, bounds["low"], bounds["high"], color=colour, alpha=0.18, linewidth=0)
 
 
 def plot_learning_curves(curves: pd.DataFrame, pdf_path: str | Path, objectives: list[str], title: str | None = None,
