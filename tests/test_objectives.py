@@ -242,3 +242,17 @@ def test_encoder_decoder_is_translation_invariant_only_with_a_position_free_bos(
     a = model(torch.tensor([[BOS_ID, 7, 8, 9]]), torch.tensor([[-1, 0, 0, 1]]))[0, 3]
     b = model(torch.tensor([[BOS_ID, 5, 7, 8, 9]]), torch.tensor([[-1, 1, 0, 0, 1]]))[0, 4]
     assert torch.allclose(a, b, atol=1e-5) == (bos_position == "sink")
+
+
+@pytest.mark.parametrize("kind", sorted(OBJECTIVE_KINDS))
+def test_doubles_batch_says_what_the_objective_builds(kind):
+    """An epoch budget counts sequences by ``doubles_batch``: it must match the rows the objective
+    really trains on, for every kind."""
+    spec = OBJECTIVE_KINDS[kind]
+    params = {"rate": 0.15} if kind == "mlm" else {"max_segment_length": 2} if kind == "ar-reverse-segment" else {}
+    objective = Objective(kind, kind, params)
+    tokens = torch.tensor([[BOS_ID, 5, 6, 7, 8, EOS_ID], [BOS_ID, 9, 10, 11, 12, EOS_ID]])
+    lengths = torch.tensor([6, 6])
+    entities = torch.tensor([[0, 1, 1, 0, 2, 0], [0, 1, 1, 0, 2, 0]])
+    built = objective(tokens, lengths, torch.Generator().manual_seed(0), entities)
+    assert built.tokens.shape[0] == (4 if spec.doubles_batch else 2)

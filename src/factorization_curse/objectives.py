@@ -268,14 +268,18 @@ class ObjectiveKind:
     decoding: str
     params: tuple[str, ...] = ()
     needs_entities: bool = False  # takes ``entities=`` (a task must mark its entities)
+    # trains each text and a reverse of it: a batch of B texts is 2B sequences (a budget in epochs
+    # counts sequences, so that every objective gets the same steps)
+    doubles_batch: bool = False
 
 
 OBJECTIVE_KINDS: dict[str, ObjectiveKind] = {
     "ar": ObjectiveKind(left_to_right, "causal", "left-to-right"),
-    "ar-reverse": ObjectiveKind(left_to_right_with_reverse, "causal", "left-to-right"),
-    "ar-reverse-entity": ObjectiveKind(left_to_right_with_entity_reverse, "causal", "left-to-right", ("delimiters",), True),
+    "ar-reverse": ObjectiveKind(left_to_right_with_reverse, "causal", "left-to-right", doubles_batch=True),
+    "ar-reverse-entity": ObjectiveKind(left_to_right_with_entity_reverse, "causal", "left-to-right", ("delimiters",), True,
+                                       doubles_batch=True),
     "ar-reverse-segment": ObjectiveKind(left_to_right_with_segment_reverse, "causal", "left-to-right",
-                                        ("max_segment_length",)),
+                                        ("max_segment_length",), doubles_batch=True),
     "mlm": ObjectiveKind(masked_fixed_rate, "masked", "masked", ("rate",)),
     "mlm-uniform": ObjectiveKind(masked_uniform_rate, "masked", "masked", ("estimator",)),
     # trained with whole entities masked together, so its answer entity is predicted whole, all

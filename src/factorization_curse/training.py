@@ -38,7 +38,7 @@ from .runtime import (UnreadableFileError, atomic_save, atomic_write_text, autoc
 class TrainConfig:
     steps: int = 2000
     # > 0: the budget in epochs of the training split, as the paper gives it (WikiReversal: 1500);
-    # steps = ceil(epochs * training sequences / batch_size), computed when the data is loaded
+    # steps = ceil(epochs * training sequences / sequences a step), computed when the data is loaded
     epochs: float = 0.0
     batch_size: int = 256
     lr: float = 1e-3
@@ -69,10 +69,11 @@ class TrainConfig:
 CADENCE_KEYS = ("log_every", "eval_every", "eval_max_examples", "checkpoint_every", "checkpoint_minutes")
 
 
-def steps_for_epochs(epochs: float, sequences: int, batch_size: int) -> int:
-    """Training steps that draw ``epochs`` times the training split (batches drawn with replacement,
-    so an epoch is a number of sequences, not a pass over each one)."""
-    return max(1, math.ceil(epochs * sequences / batch_size))
+def steps_for_epochs(epochs: float, sequences: int, per_step: int) -> int:
+    """Training steps that train on ``epochs`` times the training split's number of sequences,
+    ``per_step`` a step (batches are drawn with replacement, so an epoch is a number of sequences,
+    not a pass over each one; a reversal objective's text and its reverse count as two)."""
+    return max(1, math.ceil(epochs * sequences / per_step))
 
 
 def learning_rate(step: int, cfg: TrainConfig) -> float:
@@ -228,8 +229,9 @@ def train_model(
     tokenizer = data_io.load_tokenizer(data_dir)
     train = data_io.encode_examples(data_io.load_split(data_dir, "train"), tokenizer).to(device)
     if cfg.epochs:
-        cfg = replace(cfg, steps=steps_for_epochs(cfg.epochs, len(train), cfg.batch_size))
-        log(f"{cfg.epochs:g} epochs of {len(train)} training sequences in batches of {cfg.batch_size}: {cfg.steps} steps")
+        per_step = cfg.batch_size * (2 if objective.spec.doubles_batch else 1)
+        cfg = replace(cfg, steps=steps_for_epochs(cfg.epochs, len(train), per_step))
+        log(f"{cfg.epochs:g} epochs of {len(train)} training sequences, {per_step} sequences a step: {cfg.steps} steps")
     # learning curves read the validation split; the test split is scored once, by evaluate_model
     validation = data_io.encode_examples(data_io.load_split(data_dir, "validation"), tokenizer)
     eval_pick = torch.randperm(len(validation), generator=torch.Generator().manual_seed(cfg.seed))[: cfg.eval_max_examples]
