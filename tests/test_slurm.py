@@ -90,14 +90,14 @@ def test_resources_of_an_unknown_task_are_rejected(config):
 
 
 def test_paper_plan_asks_for_gpus_without_a_cluster(tmp_path):
-    """The README's check: `snakemake --profile slurm -n all --config preset=paper` from the
-    repository root; no SLURM command is run. WikiReversal needs GenWiki in data/genwiki (of the
-    directory Snakemake runs in): the synthetic sample stands in for it."""
+    """The user's literal command, planned: `snakemake --profile slurm -n all` from the repository
+    root runs the paper preset (the profile names it); no SLURM command is run. WikiReversal needs
+    GenWiki in data/genwiki (of the directory Snakemake runs in): the synthetic sample stands in."""
     shutil.copytree(ROOT / "data" / "genwiki_sample" / "train", tmp_path / "data" / "genwiki" / "train")
-    cmd = [sys.executable, "-m", "snakemake", "--profile", "slurm", "-d", str(tmp_path), "-n", "all",
-           "--config", "preset=paper"]
+    cmd = [sys.executable, "-m", "snakemake", "--profile", "slurm", "-d", str(tmp_path), "-n", "all"]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "preset paper: results under results/paper/" in result.stderr
     train_jobs = [job.split("\n[")[0] for job in result.stdout.split("rule train_model:")[1:]]
     assert len(train_jobs) >= 20  # every (task, objective) of the paper preset
     for job in train_jobs:
@@ -105,6 +105,17 @@ def test_paper_plan_asks_for_gpus_without_a_cluster(tmp_path):
         assert "gpu=1" in resources and "cpus_per_task=8" in resources and "slurm_extra=--signal=TERM@300" in resources
         # bios has its own time limit (resources_by_task)
         assert ("runtime=2880" if "dataset=bios" in job else "runtime=1440") in resources
+
+
+def test_a_command_line_config_without_a_preset_is_refused_on_the_cluster(tmp_path):
+    """--config on the command line replaces the profile's preset=paper: the workflow stops and says
+    how to name the preset rather than send the tiny preset to the cluster."""
+    cmd = [sys.executable, "-m", "snakemake", "--profile", "slurm", "-d", str(tmp_path), "-n", "all",
+           "--config", "seeds=[0]"]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode != 0
+    said = result.stdout + result.stderr
+    assert "no preset named for a cluster run" in said and "--config preset=paper" in said
 
 
 # --- a real SLURM cluster -------------------------------------------------------------------------

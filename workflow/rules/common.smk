@@ -1,6 +1,9 @@
 # Config validation (before any job starts) and the helpers that compute paths and params.
 # The library (src/factorization_curse) is installed into the environment that runs Snakemake and
 # its jobs (`make` does `pip install -e .`; README, "Installing"): the one way it is found.
+import os
+import sys
+from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -25,6 +28,29 @@ except fc.ConfigError as error:
     raise WorkflowError(f"config.yaml is invalid: {error}")
 
 PRESET = config["preset"]
+# Which preset runs is the first thing a user must know (the profiles choose different ones). A
+# --config on the command line replaces the SLURM profile's `preset=paper`: refuse to send the tiny
+# preset to a cluster unless it was asked for by name.
+def _sent_to_slurm(argv=sys.argv):
+    """Whether this command line sends jobs to SLURM (--profile slurm, or the SLURM executor), read
+    from the command itself: while the Snakefile is parsed Snakemake has not chosen its executor yet."""
+    named = [os.environ.get("SNAKEMAKE_PROFILE", "")]
+    for i, arg in enumerate(argv):
+        if arg in ("--profile", "--executor", "-e") and i + 1 < len(argv):
+            named.append(argv[i + 1])
+        elif arg.startswith(("--profile=", "--executor=")):
+            named.append(arg.split("=", 1)[1])
+    return any(Path(value).name == "slurm" for value in named if value)
+
+
+if not workflow.remote_exec:
+    if _sent_to_slurm() and "preset" not in workflow.config_settings.overwrite_config:
+        raise WorkflowError(
+            "no preset named for a cluster run: a --config on the command line replaces the profile's "
+            "preset=paper. Name it there as well, e.g. --config preset=paper 'seeds=[0,1,2]' (or "
+            "preset=tiny to run the small preset on the cluster)."
+        )
+    print(f"preset {PRESET}: results under results/{PRESET}/ ({len(config['seeds'])} seed(s))", file=sys.stderr)
 # content fingerprints of the code behind each kind of job (library modules and rule scripts), a
 # parameter of those jobs: rerun when that code changes, not when a file is only touched (README,
 # "What reruns")
