@@ -299,7 +299,7 @@ def test_the_pipeline_runs_on_the_sample_corpus(corpus, tmp_path):
     results = tmp_path / "results" / "micro"
     table = pd.read_csv(results / "tables" / "corpus.csv")
     assert set(table.objective) == {"ar"} and set(table.direction) == {"forward", "backward"}
-    assert set(table.metric) == {"exact_match", "token_accuracy"} and table.value.between(0, 100).all()
+    assert set(table.metric) == {"exact_match", "token_accuracy", "answer_nll"} and table.value.between(0, 100).all()
     questions = pd.read_parquet(results / "runs" / "corpus" / "ar" / "seed0" / "questions.parquet")
     test = [q for q in jsonl(SAMPLE / "questions.jsonl") if q["split"] == "test"]
     assert len(questions) == len(test) == 40 and questions.fact.nunique() == len({q["entity"] for q in test}) == 20

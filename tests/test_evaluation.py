@@ -9,10 +9,10 @@ from factorization_curse.metrics import summarize
 from factorization_curse.tasks import TASKS
 
 
-def prediction(direction, predicted, answer, other=None):
+def prediction(direction, predicted, answer, other=None, nll=None):
     correct = [p == a for p, a in zip(predicted, answer)]
     p = {"direction": direction, "predicted": predicted, "answer": answer, "exact_match": all(correct),
-         "token_accuracy": sum(correct) / len(correct), "position_correct": correct}
+         "token_accuracy": sum(correct) / len(correct), "position_correct": correct, "answer_nll": nll}
     if other is not None:
         p["incorrect_inference"] = predicted == other
     return p
@@ -48,8 +48,10 @@ def test_position_accuracy_per_answer_token():
 def test_every_metric_evaluation_writes_is_registered_and_an_unknown_one_is_an_error():
     from factorization_curse.metrics import METRICS, metric, metric_values
 
-    predictions = [prediction("backward", [4, 2], [4, 2], other=[1, 1]), prediction("backward", [4, 3], [4, 2], other=[1, 1])]
+    predictions = [prediction("backward", [4, 2], [4, 2], other=[1, 1], nll=0.5),
+                   prediction("backward", [4, 3], [4, 2], other=[1, 1], nll=2.0)]
     values = summarize(predictions, positions=True)["backward"]
+    assert values["answer_nll"] == 1.25  # nats, not percent
     assert set(metric_values(values)) == {*METRICS, "position_1", "position_2"}
     assert metric("position_2").label == "Accuracy at answer token 2"
     with pytest.raises(KeyError, match="unknown metric 'calibration'"):
@@ -122,7 +124,7 @@ def test_every_test_question_gets_a_row_of_the_per_question_table(tmp_path):
                               tmp_path / "eval.json", tmp_path / "predictions.jsonl", tmp_path / "questions.parquet",
                               log=lambda s: None)
     table = pd.read_parquet(tmp_path / "questions.parquet")
-    assert list(table.columns) == QUESTION_COLUMNS + ["exact_match", "token_accuracy", "incorrect_inference"]
+    assert list(table.columns) == QUESTION_COLUMNS + ["exact_match", "token_accuracy", "incorrect_inference", "answer_nll"]
     assert table.question.tolist() == [0, 1, 2] and table.fact.tolist() == [3, 5, 3] and set(table.seed) == {2}
     assert table.token_accuracy.tolist() == [1.0, 0.5, 1.0]
     # eval.json's numbers are the per-question table's means

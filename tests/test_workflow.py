@@ -38,16 +38,16 @@ def test_micro_pipeline_end_to_end(tmp_path):
                             "mlm-u-sink"}  # the paper's Table 1, then the <bos>-position ablation
     assert set(table.objective) == retrieval_objectives
     assert set(table.direction) == {"forward", "backward"}
-    assert set(table.metric) == {"exact_match", "token_accuracy"}
-    assert table.value.between(0, 100).all() and len(table) == 10 * 2 * 2
+    assert set(table.metric) == {"exact_match", "token_accuracy", "answer_nll"}
+    assert table.value.between(0, 100).all() and len(table) == 10 * 2 * 3
     for task in ("retrieval", "relationship", "bios", "stargraph", "wikireversal"):
         assert (results / "figures" / f"{task}.pdf").read_bytes().startswith(b"%PDF")
     relationship = pd.read_csv(results / "tables" / "relationship.csv")
     assert {"ar-rev-ent", "ar-rev-ent-nodelim", "mlm-u"} <= set(relationship.objective)
-    assert set(relationship.metric) == {"exact_match", "token_accuracy", "incorrect_inference"}
+    assert set(relationship.metric) == {"exact_match", "token_accuracy", "incorrect_inference", "answer_nll"}
     stargraph = pd.read_csv(results / "tables" / "stargraph.csv")
     assert set(stargraph.direction) == {"forward"} and set(stargraph.objective) == {"ar", "ar-rev", "mlm-u", "ar-sink", "mlm-u-sink"}
-    assert set(stargraph.metric) == {"exact_match", "token_accuracy", "position_1", "position_2", "position_3"}
+    assert set(stargraph.metric) == {"exact_match", "token_accuracy", "answer_nll", "position_1", "position_2", "position_3"}
     assert "Chance level of exact match" in (results / "tables" / "stargraph.md").read_text()
     assert set(pd.read_csv(results / "tables" / "bios.csv").direction) == {"forward", "backward"}
     markdown = (results / "tables" / "retrieval.md").read_text()
@@ -69,7 +69,7 @@ def test_micro_pipeline_end_to_end(tmp_path):
     report = (results / "report.md").read_text()
     assert "Preset **micro**" in report and "39 training runs" in report
     assert "### wikireversal: Table 3, Table 8 (left)\n" in report and "### wikireversal_split-different: Table 8 (right)\n" in report
-    assert "| exact match | mistral-7b-lora | forward | not run | 21 |" in report
+    assert "| exact match | mistral-7b-lora | forward | not run |  | 21 |  | not run |" in report
     # `make report`'s page: the report, each paper table rendered (HTML), the comparison CSV, every figure
     snakemake(tmp_path, "--report", "report.html", "--config", "preset=micro")
     items = report_items((tmp_path / "report.html").read_text())

@@ -43,10 +43,15 @@ def generate(model, prompts: torch.Tensor, num_tokens: int, decoding: str) -> to
     return generate_by_reencoding(model, prompts, num_tokens, decoding)
 
 
-def greedy_pick(logits: torch.Tensor) -> torch.Tensor:
+def answerable(logits: torch.Tensor) -> torch.Tensor:
+    """``logits`` [N, V] in fp32 with the special tokens ruled out: what an answer token is chosen from."""
     logits = logits.float()
     logits[:, list(NEVER_GENERATED)] = float("-inf")
-    return logits.argmax(-1)
+    return logits
+
+
+def greedy_pick(logits: torch.Tensor) -> torch.Tensor:
+    return answerable(logits).argmax(-1)
 
 
 @torch.no_grad()
@@ -94,6 +99,46 @@ def generate_by_reencoding(model, prompts: torch.Tensor, num_tokens: int, decodi
     return tokens[:, P : P + num_tokens]
 
 
+def _answer_logits(logits: torch.Tensor) -> torch.Tensor:
+    """Log-probabilities over the tokens an answer can hold (special tokens excluded, as in :func:`greedy_pick`)."""
+    return torch.log_softmax(answerable(logits), -1)
+
+
+@torch.no_grad()
+def answer_nll(model, prompts: torch.Tensor, answers: torch.Tensor, decoding: str) -> torch.Tensor:
+    """[B, A] teacher-forced negative log-likelihood (nats) of each true answer token, given the
+    prompt and the true answer tokens before it, in the layout and order in which the model answers
+    (:func:`generate`, with the true tokens where generation puts its own): how likely the model
+    finds the right answer, which moves long before the greedy answer becomes right."""
+    B, P = prompts.shape
+    A = answers.shape[1]
+    if A == 0:
+        return answers.new_zeros((B, 0), dtype=torch.float32)
+    if model.cfg.architecture == "decoder":  # causal: one pass scores every answer token
+        tokens = torch.cat([prompts, answers], 1)
+        select = torch.zeros_like(tokens, dtype=torch.bool)
+        select[:, P:] = True
+        rank = torch.arange(tokens.shape[1], device=tokens.device).expand_as(tokens)
+        logp = _answer_logits(model(tokens, rank, select)).view(B, A, -1)
+        return -logp.gather(-1, answers[..., None])[..., 0]
+    tokens, known = question_layout(prompts, A)
+    if decoding == "masked-whole":
+        select = torch.zeros_like(known)
+        select[:, P : P + A] = True
+        logp = _answer_logits(model(tokens, decoding_rank(known, decoding), select)).view(B, A, -1)
+        return -logp.gather(-1, answers[..., None])[..., 0]
+    nll = []
+    select = torch.zeros_like(known)
+    for k in range(A):
+        select.zero_()
+        select[:, P + k] = True
+        logp = _answer_logits(model(tokens, decoding_rank(known, decoding), select))
+        nll.append(-logp.gather(-1, answers[:, k : k + 1])[:, 0])
+        tokens[:, P + k] = answers[:, k]
+        known[:, P + k] = True
+    return torch.stack(nll, 1)
+
+
 def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) -> list[dict]:
     """Generate every example's answer; batches group examples of equal prompt and answer length."""
     was_training = model.training
@@ -108,6 +153,7 @@ def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) ->
             rows = split.tokens[idx]
             answers = rows[:, P : P + A]
             predicted = generate(model, rows[:, :P], A, decoding)
+            nll = answer_nll(model, rows[:, :P], answers, decoding).mean(1).tolist() if A else [None] * len(idx)
             correct = (predicted == answers).cpu()
             predicted = predicted.tolist()
             for j, i in enumerate(idx.tolist()):
@@ -118,6 +164,7 @@ def predict(model, split: EncodedSplit, decoding: str, batch_size: int = 512) ->
                     "exact_match": bool(correct[j].all()),
                     "token_accuracy": float(correct[j].float().mean()) if A else 1.0,
                     "position_correct": correct[j].tolist(),
+                    "answer_nll": nll[j],
                 }
                 if split.other_answers[i]:
                     results[i]["incorrect_inference"] = predicted[j] == split.other_answers[i]

@@ -6,8 +6,8 @@ carry it, and a metric the registry does not know is an error, never a silently 
 
 A question's record is what :func:`factorization_curse.evaluation.predict` returns for it
 (``exact_match``, ``token_accuracy``, ``position_correct``, ``incorrect_inference`` where the task
-names the other side's entity). A metric is the mean over the questions where it is defined, in
-percent. Tasks with per-position metrics (the star graph's path steps) add ``position_<k>``:
+names the other side's entity, ``answer_nll``). A metric is the mean over the questions where it is
+defined, times its ``scale``: percent for right/wrong scores, nats as they are for likelihoods. Tasks with per-position metrics (the star graph's path steps) add ``position_<k>``:
 accuracy at the k-th answer token, counted from 1 (:func:`position_metric`).
 
 Torch-free: the results layer imports it.
@@ -27,13 +27,16 @@ POSITION_PREFIX = "position_"
 class Metric:
     name: str  # the id in eval.json, metrics.jsonl and the long tables
     label: str  # its heading in tables, figures and the report
-    score: Callable[[dict], float | None]  # one question's score in [0, 1]; None: undefined for this question
+    score: Callable[[dict], float | None]  # one question's score; None: undefined for this question
     higher_is_better: bool = True
     in_curves: bool = True  # recorded on the validation split during training
+    # a mean of scores times this: 100 for scores in [0, 1] (percent, "points"), 1 for nats
+    scale: float = 100.0
+    unit: str = "%"
 
 
 def _flag(key: str) -> Callable[[dict], float | None]:
-    return lambda question: None if key not in question else float(question[key])
+    return lambda question: None if question.get(key) is None else float(question[key])
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
@@ -41,6 +44,10 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("token_accuracy", "Per-token accuracy of the answers", _flag("token_accuracy")),
     Metric("incorrect_inference", "Incorrect inference (answers that are the other side's entity)",
            _flag("incorrect_inference"), higher_is_better=False),
+    # The factorization curse measured without generation (issue 19): the true answer's probability,
+    # teacher-forced in the model's own answering order; it moves before exact match does.
+    Metric("answer_nll", "Answer NLL (nats per answer token, teacher-forced)", _flag("answer_nll"),
+           higher_is_better=False, scale=1.0, unit="nats"),
 )}
 
 
@@ -69,10 +76,11 @@ def is_metric(name: str) -> bool:
     return True
 
 
-def mean_percent(scores: Iterable[float | None]) -> float | None:
-    """The mean of the defined scores in percent; None when no question defines the metric."""
+def metric_mean(scores: Iterable[float | None], scale: float = 100.0) -> float | None:
+    """The mean of the defined scores times ``scale`` (the metric's: percent or nats); None when no
+    question defines the metric."""
     defined = [s for s in scores if s is not None]
-    return 100.0 * sum(defined) / len(defined) if defined else None
+    return scale * sum(defined) / len(defined) if defined else None
 
 
 def summarize(questions: list[dict], positions: bool = False) -> dict[str, dict]:
@@ -89,7 +97,7 @@ def summarize(questions: list[dict], positions: bool = False) -> dict[str, dict]
             chosen += [position_metric(k) for k in range(1, max(len(q["position_correct"]) for q in qs) + 1)]
         values = {}
         for m in chosen:
-            value = mean_percent(m.score(q) for q in qs)
+            value = metric_mean((m.score(q) for q in qs), m.scale)
             if value is not None:
                 values[m.name] = value
         summary[direction] = {**values, "count": len(qs)}

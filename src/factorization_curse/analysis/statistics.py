@@ -62,12 +62,13 @@ def _weights(rng: np.random.Generator, n: int, draws: int) -> np.ndarray:
     return rng.multinomial(n, np.full(n, 1.0 / n), size=draws).astype(float)
 
 
-def _ratio(seed_w: np.ndarray, sums: np.ndarray, counts: np.ndarray, fact_w: np.ndarray) -> np.ndarray:
-    """Per draw: the mean score over the picked seeds x facts, in percent."""
+def _ratio(seed_w: np.ndarray, sums: np.ndarray, counts: np.ndarray, fact_w: np.ndarray,
+           scale: float = 100.0) -> np.ndarray:
+    """Per draw: the mean score over the picked seeds x facts, times ``scale`` (100: percent)."""
     top = np.einsum("bs,sf,bf->b", seed_w, sums, fact_w)
     bottom = np.einsum("bs,sf,bf->b", seed_w, counts, fact_w)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return 100.0 * top / bottom
+        return scale * top / bottom
 
 
 def _percentiles(samples: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -77,23 +78,25 @@ def _percentiles(samples: np.ndarray, confidence: float) -> tuple[float, float]:
 
 
 def interval(questions: pd.DataFrame, value: str = "value", resamples: int = RESAMPLES,
-             confidence: float = CONFIDENCE, seed: int = SEED) -> Interval:
-    """Mean (percent) and bootstrap interval of one cell: rows with ``seed``, ``fact`` and
-    ``value`` (a question's score in [0, 1]), resampling seeds and facts."""
+             confidence: float = CONFIDENCE, seed: int = SEED, scale: float = 100.0) -> Interval:
+    """Mean and bootstrap interval of one cell: rows with ``seed``, ``fact`` and ``value`` (a
+    question's score, in [0, 1] for percent), resampling seeds and facts; times ``scale`` (100:
+    percent; 1 for a metric in nats)."""
     if questions.empty:
         raise ValueError("no questions: a cell needs at least one scored question")
     sums, counts, seeds, facts = _cells(questions, value)
-    mean = 100.0 * sums.sum() / counts.sum()
+    mean = scale * sums.sum() / counts.sum()
     rng = np.random.default_rng(seed)
-    draws = _ratio(_weights(rng, len(seeds), resamples), sums, counts, _weights(rng, len(facts), resamples))
+    draws = _ratio(_weights(rng, len(seeds), resamples), sums, counts, _weights(rng, len(facts), resamples), scale)
     low, high = _percentiles(draws, confidence)
     return Interval(mean, min(low, mean), max(high, mean), len(questions[["fact", "question"]].drop_duplicates())
                     if "question" in questions else len(questions), len(facts), len(seeds))
 
 
 def paired_difference(a: pd.DataFrame, b: pd.DataFrame, value: str = "value", paired_seeds: bool = False,
-                      resamples: int = RESAMPLES, confidence: float = CONFIDENCE, seed: int = SEED) -> Interval:
-    """Mean(a) - mean(b) in points with a bootstrap interval that draws the same facts for both sides
+                      resamples: int = RESAMPLES, confidence: float = CONFIDENCE, seed: int = SEED,
+                      scale: float = 100.0) -> Interval:
+    """Mean(a) - mean(b) in points (times ``scale``, as :func:`interval`) with a bootstrap interval that draws the same facts for both sides
     (the facts both cells ask about); seeds are drawn for each side on its own, or, with
     ``paired_seeds`` (forward vs backward of one model: the same runs), the same for both."""
     shared = sorted(set(a.fact) & set(b.fact))
@@ -112,8 +115,8 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, value: str = "value", pa
         seed_b = seed_a
     else:
         seed_b = _weights(rng, len(seeds_b), resamples)
-    draws = _ratio(seed_a, sa, ca, fact_w) - _ratio(seed_b, sb, cb, fact_w)
-    mean = 100.0 * (sa.sum() / ca.sum() - sb.sum() / cb.sum())
+    draws = _ratio(seed_a, sa, ca, fact_w, scale) - _ratio(seed_b, sb, cb, fact_w, scale)
+    mean = scale * (sa.sum() / ca.sum() - sb.sum() / cb.sum())
     low, high = _percentiles(draws, confidence)
     return Interval(mean, min(low, mean), max(high, mean), int(min(ca.sum(), cb.sum())), len(facts),
                     min(len(seeds_a), len(seeds_b)))

@@ -18,7 +18,7 @@ from typing import Callable
 import pandas as pd
 
 from ..answers import normaliser_description
-from ..metrics import DIRECTIONS, METRICS, POSITION_PREFIX, is_metric, mean_percent, metric, metric_values
+from ..metrics import DIRECTIONS, METRICS, POSITION_PREFIX, is_metric, metric, metric_mean, metric_values
 from ..tasks import TASKS
 from . import statistics
 from .layouts import paper_layout, position_layout, variant_layout
@@ -73,7 +73,7 @@ def long_table_from_questions(questions: pd.DataFrame, extra: dict[str, Callable
         identity = {"task": task, "dataset": dataset, "objective": objective, "seed": seed}
         for direction, part in sorted(run.groupby("direction"), key=lambda item: item[0]):
             for name in metrics:
-                value = mean_percent(None if pd.isna(v) else float(v) for v in part[name])
+                value = metric_mean((None if pd.isna(v) else float(v) for v in part[name]), metric(name).scale)
                 if value is not None:
                     rows.append([task, objective, int(seed), direction, name, value]
                                 + [column(identity) for column in extra.values()])
@@ -105,12 +105,13 @@ def interval_table(questions: pd.DataFrame, variant: dict[str, Callable[[dict], 
             for direction, part in parts:
                 if part.empty or (direction == "both" and part.direction.nunique() < 2):
                     continue
-                cell = statistics.interval(part, resamples=resamples)
+                cell = statistics.interval(part, resamples=resamples, scale=metric(name).scale)
                 rows.append([*key, direction, name, cell.mean, cell.low, cell.high, cell.width, cell.seeds, cell.facts,
                              cell.questions])
             forward, backward = (scored[scored.direction == d] for d in DIRECTIONS)
             if not forward.empty and not backward.empty and set(forward.fact) & set(backward.fact):
-                gap = statistics.paired_difference(forward, backward, paired_seeds=True, resamples=resamples)
+                gap = statistics.paired_difference(forward, backward, paired_seeds=True, resamples=resamples,
+                                                 scale=metric(name).scale)
                 rows.append([*key, GAP, name, gap.mean, gap.low, gap.high, gap.width, gap.seeds, gap.facts, gap.questions])
     columns = ["task", *variant, *INTERVAL_COLUMNS[1:]]
     return pd.DataFrame(rows, columns=columns)
