@@ -172,3 +172,21 @@ def test_evaluation_asks_for_a_gpu_where_training_does(config):
     train, evaluate = training_resources(config, "bios"), evaluation_resources(config, "bios")
     assert train["gpu"] >= 1 and evaluate["gpu"] == 1 and evaluate["gpu_model"] == train["gpu_model"]
     assert evaluate["runtime"] == 30 and evaluate["mem_mb"] == train["mem_mb"]
+
+
+def test_a_preset_based_on_another_is_that_preset_with_its_own_keys_merged_in(config):
+    from factorization_curse.config import resolve_presets
+
+    config["presets"]["small_paper"] = {"based_on": "paper", "model": {"d_model": 64},
+                                        "training_by_task": {"bios": {"epochs": 3}}}
+    resolve_presets(config)
+    small, paper = config["presets"]["small_paper"], config["presets"]["paper"]
+    assert small["model"] == {**paper["model"], "d_model": 64}
+    assert small["training_by_task"]["bios"] == {"epochs": 3} and small["training_by_task"]["stargraph"] == paper["training_by_task"]["stargraph"]
+    assert small["data"] == paper["data"] and small["resources"] == paper["resources"]
+    assert resolve_presets(copy.deepcopy(config))["presets"] == config["presets"]  # idempotent
+    config["presets"]["small_paper"]["based_on"] = "papr"
+    with pytest.raises(ConfigError, match="presets.small_paper.based_on: no preset 'papr'"):
+        resolve_presets({"presets": {"small_paper": config["presets"]["small_paper"]}})
+    with pytest.raises(ConfigError, match="a circle of presets"):
+        resolve_presets({"presets": {"a": {"based_on": "b"}, "b": {"based_on": "a"}}})

@@ -45,7 +45,8 @@ def test_question_layout_is_the_training_sequence_with_the_answer_masked(dataset
 @pytest.mark.parametrize("architecture", ["encoder", "encoder-decoder"])
 def test_bidirectional_models_read_exactly_the_masked_training_sequence(dataset, architecture):
     """What the model's forward pass receives during generation, step by step: the training row with
-    the not-yet-generated answer tokens as <mask>, nothing shifted or cut."""
+    the not-yet-generated answer tokens as <mask>, nothing shifted or cut; then, for the answer NLL,
+    the same rows with the true answer tokens in place of the generated ones."""
     tokenizer = load_tokenizer(dataset)
     split = encode_examples(load_split(dataset, "test"), tokenizer)
     torch.manual_seed(0)
@@ -54,13 +55,14 @@ def test_bidirectional_models_read_exactly_the_masked_training_sequence(dataset,
     model.register_forward_pre_hook(lambda module, args: seen.append(args[0].clone()))
     predictions = predict(model, split, OBJECTIVES[architecture].spec.decoding, batch_size=len(split))
     P, A, L = int(split.prompt_lengths[0]), int(split.answer_lengths[0]), int(split.lengths[0])
-    assert len(seen) == A  # one pass per answer token (all questions here have one shape)
+    assert len(seen) == 2 * A  # one pass per answer token (all questions here have one shape), twice
+    predicted = torch.tensor([p["predicted"] for p in predictions])
     for step, tokens in enumerate(seen):
         assert tokens.shape == (len(split), L)
         expected = split.tokens[:, :L].clone()
-        predicted = torch.tensor([p["predicted"] for p in predictions])
-        expected[:, P : P + step] = predicted[:, :step]
-        expected[:, P + step : P + A] = MASK_ID
+        if step < A:  # generation: its own answer so far
+            expected[:, P : P + step] = predicted[:, :step]
+        expected[:, P + step % A : P + A] = MASK_ID  # the answer NLL: the true answer so far
         assert torch.equal(tokens, expected)
 
 

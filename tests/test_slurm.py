@@ -59,7 +59,7 @@ def test_profile_selects_slurm_and_retries():
             assert (yaml.safe_load((default / name).read_text()) or {}).get("executor", "local") != "slurm"
 
 
-@pytest.mark.parametrize("preset,gpus", [("tiny", 0), ("micro", 0), ("paper", 1)])
+@pytest.mark.parametrize("preset,gpus", [("tiny", 0), ("micro", 0), ("paper", 1), ("paper_smoke", 1)])
 def test_each_preset_asks_for_its_resources(config, preset, gpus):
     config["preset"] = preset
     for task in config["tasks"]:
@@ -132,13 +132,13 @@ def cluster():
         yield c
 
 
-def snakemake_on_slurm(cluster, workdir, *args, wait=True):
+def snakemake_on_slurm(cluster, workdir, *args, wait=True, timeout=300):
     """`snakemake --profile slurm` typed in the repository root, on ``cluster``."""
     cmd = [sys.executable, "-m", "snakemake", "--profile", "slurm", "-d", str(workdir), *CI_FLAGS, *args]
     process = subprocess.Popen(
         cmd, cwd=ROOT, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    return finish(process) if wait else process
+    return finish(process, timeout) if wait else process
 
 
 def finish(process, timeout=300):
@@ -257,3 +257,57 @@ def test_preempted_training_job_continues_on_slurm(cluster, gpu_run):
     assert 0 < resumed_at < 600
     assert torch.load(run / "model.pt", weights_only=True)["step"] == 600
     assert not (run / "checkpoint.pt").exists()
+
+
+# --- the paper preset, shrunk (paper_smoke), through the profile ---------------------------------
+
+SMOKE_TASKS = ("bios", "wikireversal")  # the data paths only the paper preset takes
+SMOKE = ["--config", "preset=paper_smoke", f"tasks=[{','.join(SMOKE_TASKS)}]",
+         "objectives_by_task={" + ", ".join(f"{t}: [mlm-u]" for t in SMOKE_TASKS) + "}"]
+
+
+@pytest.mark.slurm
+def test_paper_smoke_runs_the_paper_code_paths_on_slurm(cluster, tmp_path):
+    """The paper preset with every size shrunk (config.yaml `paper_smoke`, `based_on: paper`), under
+    the profile: MLM-U on the encoder-decoder for the two tasks whose data only the paper preset
+    builds this way (BioS with five permuted biographies per person; WikiReversal from GenWiki's
+    release layout, both split variants), each training and evaluation job asking for one GPU and
+    its task's time limit, budgets from epochs. Kept to 12 jobs for CI's time; the whole plan (every
+    task and objective) is the dry run's in test_paper_smoke_plans_every_job."""
+    tables = [f"results/paper_smoke/tables/{task}.csv" for task in SMOKE_TASKS]
+    out = snakemake_on_slurm(cluster, tmp_path, *tables, *SMOKE, timeout=600)
+    results = tmp_path / "results" / "paper_smoke"
+    for task in SMOKE_TASKS:
+        assert set(pd.read_csv(results / "tables" / f"{task}.csv").objective) == {"mlm-u"}, task
+    submitted = out.split("rule ")[1:]
+    gpu_jobs = [job for job in submitted if job.startswith(("train_model:", "evaluate_model:"))]
+    assert len(gpu_jobs) == 2 * (len(SMOKE_TASKS) + 1), out[-3000:]  # wikireversal's two split variants
+    for job in gpu_jobs:
+        resources = job.split("resources:")[1].splitlines()[0]
+        assert "gpu=1" in resources, resources
+        if job.startswith("train_model:"):
+            assert ("runtime=20" if "dataset=bios" in job else "runtime=10") in resources, resources
+    logs = list((results / "logs" / "train_model").rglob("seed0.log"))
+    assert len(logs) == 3 and all(" epochs of " in log.read_text() for log in logs)  # steps from epochs
+    for dataset in ("bios", "wikireversal", "wikireversal_split-different"):
+        assert json.loads((results / "runs" / dataset / "mlm-u" / "seed0" / "run.json").read_text())["slurm_job_id"]
+    bios = json.loads((results / "data" / "bios" / "info.json").read_text())["config"]
+    assert bios["biographies_per_person"] == 5 and bios["permute_sentences"] is True
+
+
+def test_paper_smoke_plans_every_job(tmp_path):
+    """paper_smoke plans the same jobs as the paper preset (its tasks and objectives), one GPU each."""
+    def plan(preset):
+        cmd = [sys.executable, "-m", "snakemake", "--profile", "slurm", "-d", str(tmp_path / preset), "-n", "all",
+               "--config", f"preset={preset}"]
+        (tmp_path / preset / "data" / "genwiki").mkdir(parents=True)
+        shutil.copytree(ROOT / "data" / "genwiki_sample" / "train", tmp_path / preset / "data" / "genwiki" / "train")
+        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        jobs = [j.split("\n[")[0] for j in result.stdout.split("rule train_model:")[1:]]
+        return sorted(j.split("wildcards:")[1].splitlines()[0] for j in jobs), jobs
+
+    paper, _ = plan("paper")
+    smoke, jobs = plan("paper_smoke")
+    assert smoke == paper and len(smoke) >= 39
+    assert all("gpu=1" in j.split("resources:")[1].splitlines()[0] for j in jobs)

@@ -91,7 +91,7 @@ def test_micro_pipeline_end_to_end(tmp_path):
     wiki = pd.read_csv(results / "tables" / "wikireversal.csv")
     assert list(wiki.columns) == ["task", "objective", "seed", "direction", "metric", "value", "split_seeds"]
     assert set(wiki.task) == {"wikireversal"} and set(wiki.objective) == {"ar", "mlm-15", "mlm-u"}
-    assert wiki.groupby("split_seeds").size().to_dict() == {"same": 3 * 2 * 2, "different": 3 * 2 * 2}
+    assert wiki.groupby("split_seeds").size().to_dict() == {"same": 3 * 2 * 3, "different": 3 * 2 * 3}  # objectives x directions x metrics
     assert "| objective | same: forward | same: backward | different: forward | different: backward |" in \
         (results / "tables" / "wikireversal.md").read_text()
     assert (results / "data" / "wikireversal" / "stats.csv").read_text().startswith("relation,count\n")

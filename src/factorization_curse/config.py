@@ -62,7 +62,36 @@ def _check_sources(config: dict, task: str) -> None:
         raise ConfigError(f"presets.{config['preset']}.data.{task}: {e}") from None
 
 
+def resolve_presets(config: dict) -> dict:
+    """Expand every preset that says ``based_on: <preset>``: the named preset, deep-merged with this
+    one's keys (a shrunken copy that cannot drift from what it copies: ``paper_smoke`` is the paper
+    preset with every size small). In place, and idempotent; returns ``config``."""
+    presets = config.get("presets", {})
+    resolved: dict[str, dict] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> dict:
+        if name in resolved:
+            return resolved[name]
+        entry = presets[name]
+        base = entry.get("based_on")
+        if base is None:
+            resolved[name] = entry
+            return entry
+        if base not in presets:
+            raise ConfigError(f"presets.{name}.based_on: no preset {base!r}; defined presets: {', '.join(presets)}")
+        if base in chain:
+            raise ConfigError(f"presets.{name}.based_on: a circle of presets ({' -> '.join([*chain, name, base])})")
+        resolved[name] = _merge(resolve(base, (*chain, name)), entry)
+        return resolved[name]
+
+    for name in list(presets):
+        presets[name] = resolve(name, ())
+    return config
+
+
 def preset(config: dict) -> dict:
+    """The settings of the preset this config runs (``based_on`` expanded)."""
+    resolve_presets(config)
     name = config["preset"]
     if name not in config["presets"]:
         raise ConfigError(f"preset {name!r} is not defined; defined presets: {', '.join(config['presets'])}")

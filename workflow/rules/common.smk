@@ -19,6 +19,10 @@ except ImportError as error:
 # `--config seeds=[0,1,2]` hands the list's items over as strings
 if "seeds" in config:
     config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
+try:
+    fc.resolve_presets(config)  # presets `based_on` another one, expanded before anything reads them
+except fc.ConfigError as error:
+    raise WorkflowError(f"config.yaml is invalid: {error}")
 validate(config, schema="../schemas/config.schema.yaml")
 # the training seeds of this invocation: the command line's, else the preset's
 config["seeds"] = config.get("seeds") or config["presets"].get(config["preset"], {}).get("seeds", [0])
