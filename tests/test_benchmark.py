@@ -67,3 +67,18 @@ def test_hugging_face_models_train_on_our_batches():
         step(_batches(1)[0])
         assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert bench.hugging_face(cfg, Objective("mlm-u", "mlm-uniform", {}), TrainConfig(), CPU, 16) is None
+
+
+def test_the_genwiki_benchmark_input_is_read_like_the_release_and_its_filler_is_dropped(tmp_path):
+    """benchmarks/genwiki_builder.py's input: GenWiki's layout, the requested number of records, and
+    the filler passages (the share real GenWiki loses to the filters) contribute no triple."""
+    import genwiki_builder
+    from factorization_curse.tasks.wikireversal import filter_triples, read_genwiki
+
+    genwiki_builder.write_genwiki(tmp_path / "genwiki", 12_000, kept=0.1)
+    parts = sorted((tmp_path / "genwiki" / "train" / "full").glob("part_*.json"))
+    assert len(parts) == 3
+    records = list(read_genwiki(tmp_path / "genwiki"))
+    assert len(records) == 12_000 and sum(r["graph"][0][1].startswith("fillerRelation") for r in records) == 10_800
+    kept = filter_triples(records, min_relation_count=2)
+    assert kept.triples and not any(t.relation.startswith("fillerRelation") for t in kept.triples)
