@@ -112,10 +112,11 @@ def test_micro_pipeline_end_to_end(tmp_path):
     override.write_text("preset: micro\nobjectives:\n  mlm-40: {kind: mlm, rate: 0.45, architecture: encoder}\n")
     dry = snakemake(tmp_path, "-n", "all", "--configfile", str(override)).stdout
     # (mlm-40 runs on retrieval, relationship and bios; it is drawn in Figure 4a and the overview and
-    # counted in the paper's Tables 1, 2, 5, 6, 7, in Table 4 and in the report; not in Figures 4b/c, 5a, 7)
+    # counted in the paper's Tables 1, 2, 5, 6, 7, in Table 4, the paired comparisons and the report;
+    # not in Figures 4b/c, 5a, 7)
     assert job_counts(dry) == {"train_model": 3, "evaluate_model": 3, "aggregate_results": 3, "plot_figure": 3,
                                "plot_learning_curves": 1, "plot_overview": 1, "paper_table": 5,
-                               "qualitative_summary": 1, "write_report": 1, "all": 1}
+                               "qualitative_summary": 1, "paired_comparisons": 1, "write_report": 1, "all": 1}
     assert "objective=mlm-40" in dry
 
 
