@@ -7,8 +7,9 @@ carry it, and a metric the registry does not know is an error, never a silently 
 A question's record is what :func:`factorization_curse.evaluation.predict` returns for it
 (``exact_match``, ``token_accuracy``, ``position_correct``, ``incorrect_inference`` where the task
 names the other side's entity, ``answer_nll``). A metric is the mean over the questions where it is
-defined, times its ``scale``: percent for right/wrong scores, nats as they are for likelihoods. Tasks with per-position metrics (the star graph's path steps) add ``position_<k>``:
-accuracy at the k-th answer token, counted from 1 (:func:`position_metric`).
+defined, times its ``scale``: percent for right/wrong scores, nats as they are for likelihoods.
+Tasks with per-position metrics (the star graph's path steps) add ``position_<k>``: accuracy at
+the k-th answer token, counted from 1 (:func:`position_metric`).
 
 Torch-free: the results layer imports it.
 """
@@ -32,7 +33,6 @@ class Metric:
     in_curves: bool = True  # recorded on the validation split during training
     # a mean of scores times this: 100 for scores in [0, 1] (percent, "points"), 1 for nats
     scale: float = 100.0
-    unit: str = "%"
 
 
 def _flag(key: str) -> Callable[[dict], float | None]:
@@ -47,7 +47,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     # The factorization curse measured without generation (issue 19): the true answer's probability,
     # teacher-forced in the model's own answering order; it moves before exact match does.
     Metric("answer_nll", "Answer NLL (nats per answer token, teacher-forced)", _flag("answer_nll"),
-           higher_is_better=False, scale=1.0, unit="nats"),
+           higher_is_better=False, scale=1.0),
 )}
 
 
