@@ -82,6 +82,10 @@ def test_schema_rejects_bad_values(config, edit, message):
         (lambda c: c["variants"]["wikireversal_split"].update(task="wikireversl"), "task 'wikireversl' is unknown"),
         (lambda c: c["sweeps"].update(wikireversal_split=c["sweeps"]["retrieval_entity_length"]),
          "sweeps.wikireversal_split.*nor be the name of a task or a variant"),
+        (lambda c: c["factorization_gap"].update(objectives=["ar", "mlm-u"]),
+         "factorization_gap.objectives: 'ar' trains the causal decoder, which scores only the left-to-right order"),
+        (lambda c: c["factorization_gap"].update(objectives=["nope"]), "factorization_gap.objectives.*undefined objective 'nope'"),
+        (lambda c: c["factorization_gap"].update(tasks=["retrievl"]), "factorization_gap.tasks.*retrievl"),
     ],
 )
 def test_cross_checks_name_the_key_and_the_fix(config, edit, message):

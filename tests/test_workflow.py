@@ -105,6 +105,18 @@ def test_micro_pipeline_end_to_end(tmp_path):
     assert "## wikireversal, Table 3, Table 8 (left): exact match\n" in table8
     assert "## wikireversal_split-different, Table 8 (right): exact match\n" in table8
 
+    # the factorization-gap meter's target: its encoder-decoder runs trained, MLM-U's reused, every order scored
+    gap_run = snakemake(tmp_path, "factorization_gap", "--config", "preset=micro")
+    assert job_counts(gap_run.stderr)["train_model"] == 2 * 3  # ar-ed, ar-rev-ed, mlm-15-ed on two tasks
+    gap = pd.read_csv(results / "tables" / "factorization_gap.csv")
+    assert set(gap.objective) == {"ar-ed", "ar-rev-ed", "mlm-15-ed", "mlm-u"} and set(gap.task) == {"retrieval", "relationship"}
+    assert set(gap.order) == {"left-to-right", "right-to-left", "entity-reversed", "random"}
+    assert (gap[gap.order == "left-to-right"].gap == 0).all() and (gap.nll > 0).all() and (gap.nll_low <= gap.nll).all()
+    orders = pd.read_parquet(results / "runs" / "relationship" / "ar-ed" / "seed0" / "order_nll.parquet")
+    assert orders.order.nunique() == 3 + 8 and orders.fact.nunique() == gap.facts.iloc[-1]
+    assert (results / "figures" / "factorization_gap.pdf").read_bytes().startswith(b"%PDF")
+    assert "## retrieval" in (results / "tables" / "factorization_gap.md").read_text()
+
     # nothing changed: nothing to do
     assert "Nothing to be done" in snakemake(tmp_path, "-n", "all", "--config", "preset=micro").stdout
     # one objective's hyperparameter changed: only its jobs and the aggregation rerun

@@ -300,6 +300,24 @@ def _check_variant(config: dict, name: str, variant: dict) -> None:
                               f"{config['preset']!r}; `all` runs it as dataset {task!r} already")
 
 
+def _check_factorization_gap(config: dict) -> None:
+    """The meter's models must be able to read every order: a causal decoder reads left to right only."""
+    gap = config.get("factorization_gap")
+    if not gap:
+        return
+    unknown = [t for t in gap["tasks"] if t not in TASKS]
+    if unknown:
+        raise ConfigError(f"factorization_gap.tasks names unknown task(s) {unknown}; known: {', '.join(TASKS)}")
+    for oid in gap["objectives"]:
+        if oid not in config["objectives"]:
+            raise ConfigError(f"factorization_gap.objectives names undefined objective {oid!r}; "
+                              f"defined: {', '.join(config['objectives'])}")
+        if config["objectives"][oid]["architecture"] == "decoder":
+            raise ConfigError(f"factorization_gap.objectives: {oid!r} trains the causal decoder, which scores only the "
+                              "left-to-right order; define it on the encoder-decoder (architecture: encoder-decoder) "
+                              "and list that id")
+
+
 def check_config(config: dict) -> None:
     """Cross-field checks (the JSON schema checks each field alone). Raises ConfigError."""
     from .model import ARCHITECTURES
@@ -355,6 +373,7 @@ def check_config(config: dict) -> None:
                 raise ConfigError(f"sweeps.{name}: {sweep['parameter']}={value!r} is not valid: {e}") from None
     for name, variant in config.get("variants", {}).items():
         _check_variant(config, name, variant)
+    _check_factorization_gap(config)
     for pname, p in config["presets"].items():
         for task, params in p.get("data", {}).items():
             if task not in TASKS:

@@ -271,11 +271,15 @@ class ObjectiveKind:
     # trains each text and a reverse of it: a batch of B texts is 2B sequences (a budget in epochs
     # counts sequences, so that every objective gets the same steps)
     doubles_batch: bool = False
+    # trains on the token-level reverse of each text read left to right: the factorization-gap meter
+    # scores its right-to-left order in that layout (:mod:`.factorization_gap`)
+    reads_reverse: bool = False
 
 
 OBJECTIVE_KINDS: dict[str, ObjectiveKind] = {
     "ar": ObjectiveKind(left_to_right, "causal", "left-to-right"),
-    "ar-reverse": ObjectiveKind(left_to_right_with_reverse, "causal", "left-to-right", doubles_batch=True),
+    "ar-reverse": ObjectiveKind(left_to_right_with_reverse, "causal", "left-to-right", doubles_batch=True,
+                                reads_reverse=True),
     "ar-reverse-entity": ObjectiveKind(left_to_right_with_entity_reverse, "causal", "left-to-right", ("delimiters",), True,
                                        doubles_batch=True),
     "ar-reverse-segment": ObjectiveKind(left_to_right_with_segment_reverse, "causal", "left-to-right",

@@ -175,7 +175,7 @@ def git_commit() -> str:
 RESULTS_CODE = ("analysis/", "metrics.py", "answers.py", "runtime.py")
 DATA_CODE = ("tasks/", "vocabulary.py", "subword.py", "data.py", "answers.py", "runtime.py")
 NUMERIC_SCRIPTS = ("make_dataset.py", "train_model.py", "evaluate_model.py", "entity_representations.py",
-                   "finetune_lora.py", "evaluate_lora.py")
+                   "finetune_lora.py", "evaluate_lora.py", "score_orders.py")
 
 
 def code_files(kind: str) -> list[Path]:

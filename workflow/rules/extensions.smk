@@ -36,3 +36,63 @@ rule aggregate_newer_objectives:
 rule newer_objectives:
     input:
         expand(rules.aggregate_newer_objectives.output.markdown, task=list(NEWER_OBJECTIVES)),
+
+
+# The factorization-gap meter (config.yaml `factorization_gap`; src/factorization_curse/factorization_gap.py):
+# every listed model scores its test facts' training statements under each order
+# (`snakemake --cores all factorization_gap`): tables/factorization_gap.{csv,md}, figures/factorization_gap.pdf.
+FACTORIZATION_GAP = config.get("factorization_gap", {})
+
+
+rule score_orders:
+    input:
+        data=rules.make_dataset.output.data,
+        model=rules.train_model.output.model,
+    output:
+        orders=f"{RUN}/order_nll.parquet",
+    params:
+        objective=lambda wc: config["objectives"][wc.objective],
+        task=lambda wc: fc.dataset_task(config, wc.dataset)[0],
+        random_orders=FACTORIZATION_GAP.get("random_orders", 8),
+        code=CODE,
+    threads: training_threads()
+    resources:
+        gpu=lambda wc: fc.evaluation_resources(config, wc.dataset)["gpu"],
+        gpu_model=lambda wc: fc.evaluation_resources(config, wc.dataset)["gpu_model"],
+        cpus_per_task=lambda wc: fc.evaluation_resources(config, wc.dataset)["cpus_per_task"],
+        mem_mb=lambda wc: fc.evaluation_resources(config, wc.dataset)["mem_mb"],
+        runtime=lambda wc: fc.evaluation_resources(config, wc.dataset)["runtime"],
+    log:
+        f"{RESULTS}/logs/score_orders/{{dataset}}/{{objective}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/score_orders/{{dataset}}/{{objective}}/seed{{seed}}.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/score_orders.py"
+
+
+rule factorization_gap_table:
+    input:
+        orders=expand(rules.score_orders.output.orders, dataset=FACTORIZATION_GAP.get("tasks", []),
+                      objective=FACTORIZATION_GAP.get("objectives", []), seed=config["seeds"]),
+    output:
+        table=f"{RESULTS}/tables/factorization_gap.csv",
+        markdown=f"{RESULTS}/tables/factorization_gap.md",
+        figure=f"{RESULTS}/figures/factorization_gap.pdf",
+    params:
+        objective_order=FACTORIZATION_GAP.get("objectives", []),
+        code=RESULTS_CODE,
+    log:
+        f"{RESULTS}/logs/factorization_gap_table.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/factorization_gap_table.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/factorization_gap.py"
+
+
+rule factorization_gap:
+    input:
+        rules.factorization_gap_table.output,

@@ -179,3 +179,34 @@ def plot_stargraph(table: pd.DataFrame, pdf_path: str | Path, objective_order: l
                   fontsize=7)
     fig.tight_layout()
     save(fig, pdf_path)
+
+
+def plot_factorization_gap(table: pd.DataFrame, pdf_path: str | Path, objective_order: list[str]) -> None:
+    """One panel per task: for each order other than left to right, a bar per objective of its
+    factorization gap (per-token NLL along the order minus left to right, nats) with the 95%
+    interval (``table``: :func:`..factorization_gap.gap_table`). Near 0: the model learned the
+    joint distribution; large: only the left-to-right factorization."""
+    theme()
+    sub = table[table.order != "left-to-right"]
+    tasks = list(dict.fromkeys(sub.task))
+    orders = list(dict.fromkeys(sub.order))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(min(PAGE_WIDTH, 0.6 + 2.9 * len(tasks)), 2.6), squeeze=False,
+                             sharey=True)
+    for ax, task in zip(axes.flat, tasks):
+        cells = sub[sub.task == task]
+        objectives = present(objective_order, cells.objective)
+        width = 0.8 / max(len(objectives), 1)
+        for k, objective in enumerate(objectives):
+            stats = cells[cells.objective == objective].set_index("order").reindex(orders)
+            x = [i + (k - (len(objectives) - 1) / 2) * width for i in range(len(orders))]
+            ax.bar(x, stats["gap"], width=width, color=objective_colour(objective), edgecolor="black", linewidth=0.4,
+                   label=objective)
+            _error_bars(ax, x, stats.rename(columns={"gap": "mean", "gap_low": "low", "gap_high": "high"}))
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(range(len(orders)), orders, rotation=20, ha="right")
+        first = cells.iloc[0]
+        ax.set_title(f"{task} ({first.facts} facts, {first.seeds} seed(s))")
+    axes.flat[0].set_ylabel("NLL(order) − NLL(left to right)\n(nats per token)")
+    axes.flat[-1].legend(fontsize=7, frameon=True, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    save(fig, pdf_path)
