@@ -116,6 +116,12 @@ def test_micro_pipeline_end_to_end(tmp_path):
     assert orders.order.nunique() == 3 + 8 and orders.fact.nunique() == gap.facts.iloc[-1]
     assert (results / "figures" / "factorization_gap.pdf").read_bytes().startswith(b"%PDF")
     assert "## retrieval" in (results / "tables" / "factorization_gap.md").read_text()
+    # listed under beyond_the_paper, it joins the report (and nothing but the report reruns)
+    with_gap = snakemake(tmp_path, "all", "--config", "preset=micro", "beyond_the_paper=[factorization_gap]")
+    assert job_counts(with_gap.stderr) == {"write_report": 1, "all": 1}
+    report = (results / "report.md").read_text()
+    assert "## Beyond the paper" in report and "#### retrieval (6 facts, 1 seed(s))" in report
+    assert "(figures/factorization_gap.pdf)" in report
 
     # nothing changed: nothing to do
     assert "Nothing to be done" in snakemake(tmp_path, "-n", "all", "--config", "preset=micro").stdout

@@ -96,3 +96,16 @@ rule factorization_gap_table:
 rule factorization_gap:
     input:
         rules.factorization_gap_table.output,
+
+
+# What each experiment puts in the report when config.yaml's `beyond_the_paper` lists it (rule
+# write_report, report.smk): its title, its tables' Markdown (inlined) and its figures (linked).
+BEYOND_THE_PAPER = {
+    "factorization_gap": {"title": "The factorization gap (the paper's Definition 1, measured)",
+                          "markdown": [str(rules.factorization_gap_table.output.markdown)],
+                          "figures": [str(rules.factorization_gap_table.output.figure)]},
+    "newer_objectives": {"title": "Objectives published since the paper",
+                         "markdown": [str(p) for p in expand(rules.aggregate_newer_objectives.output.markdown,
+                                                             task=list(NEWER_OBJECTIVES))],
+                         "figures": []},
+}

@@ -180,6 +180,9 @@ rule write_report:
         metrics=[r["metrics"] for r in runs_of(config["tasks"], variants=True)],
         figures=[figure_path(f) for f in report_figures()],
         paper_tables=expand(f"{RESULTS}/tables/paper/{{table}}.md", table=paper_table_ids() + ["table4"]),
+        # the experiments beyond the paper that config.yaml's `beyond_the_paper` lists (extensions.smk)
+        beyond_markdown=lambda wc: [p for name in config["beyond_the_paper"] for p in BEYOND_THE_PAPER[name]["markdown"]],
+        beyond_figures=lambda wc: [p for name in config["beyond_the_paper"] for p in BEYOND_THE_PAPER[name]["figures"]],
     output:
         report=f"{RESULTS}/report.md",
         page=report(f"{RESULTS}/report.html", caption="../report/reproduction_report.rst", category="Report"),
@@ -194,6 +197,7 @@ rule write_report:
         settings=config["report"],
         implemented_tasks=list(TASKS),
         defined_objectives=fc.defined_objectives(config),
+        beyond=lambda wc: [{"name": BEYOND_THE_PAPER[name]["title"], **BEYOND_THE_PAPER[name]} for name in config["beyond_the_paper"]],
     log:
         f"{RESULTS}/logs/write_report.log",
     benchmark:

@@ -23,6 +23,8 @@ inputs = ReportInputs(
     implemented_tasks=snakemake.params.implemented_tasks,
     defined_objectives=snakemake.params.defined_objectives,
     comparisons=snakemake.input.comparisons,
+    beyond=[{"name": b["name"], "markdown": b["markdown"],
+             "figures": [str(Path(f).relative_to(folder)) for f in b["figures"]]} for b in snakemake.params.beyond],
 )
 text = write_report(snakemake.output.report, inputs, comparison_path=snakemake.output.comparison)
 log(f"{len(text.splitlines())} lines -> {snakemake.output.report}")

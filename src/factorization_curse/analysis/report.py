@@ -52,6 +52,10 @@ class ReportInputs:
     implemented_tasks: list[str] = field(default_factory=list)
     defined_objectives: list[str] = field(default_factory=list)
     comparisons: str | Path | None = None
+    # experiments beyond the paper that config.yaml's `beyond_the_paper` puts in the report: one dict
+    # per experiment with its ``name``, its tables' Markdown files (``markdown``, read and inlined) and
+    # its figures (``figures``, paths relative to the report)
+    beyond: list[dict] = field(default_factory=list)
 
     @property
     def max_width(self) -> float:
@@ -285,8 +289,26 @@ def runs_time_and_hardware(r: Report) -> list[str]:
     return lines
 
 
+def beyond_the_paper(r: Report) -> list[str]:
+    """The experiments beyond the paper that the config lists, each table inlined (its headings one
+    level down) and each figure linked."""
+    if not r.inputs.beyond:
+        return []
+    lines = ["", "## Beyond the paper", "",
+             "Experiments the paper does not run (config.yaml `beyond_the_paper`; each also a target of its own, docs/tasks.md)."]
+    for experiment in r.inputs.beyond:
+        lines += ["", f"### {experiment['name']}"]
+        for path in experiment["markdown"]:
+            text = Path(path).read_text()
+            # the file's own title gives way to the experiment's heading; its sections go two levels down
+            lines += [""] + [("##" + line if line.startswith("#") else line) for line in text.strip().splitlines()
+                             if not line.startswith("# ")]
+        lines += [""] + [f"![{Path(f).stem}]({f}) ([{Path(f).name}]({f}))" for f in experiment["figures"]]
+    return lines
+
+
 SECTIONS = (title, what_was_run, what_was_not_run, question_sources, how_cells_are_judged, results_beside_the_paper,
-            table4_summary, paired_comparisons, figures, tables, runs_time_and_hardware)
+            table4_summary, paired_comparisons, figures, beyond_the_paper, tables, runs_time_and_hardware)
 
 
 def write_report(path: str | Path, inputs: ReportInputs, comparison_path: str | Path | None = None) -> str:
