@@ -86,6 +86,10 @@ def test_schema_rejects_bad_values(config, edit, message):
          "factorization_gap.objectives: 'ar' trains the causal decoder, which scores only the left-to-right order"),
         (lambda c: c["factorization_gap"].update(objectives=["nope"]), "factorization_gap.objectives.*undefined objective 'nope'"),
         (lambda c: c["factorization_gap"].update(tasks=["retrievl"]), "factorization_gap.tasks.*retrievl"),
+        (lambda c: c["presets"]["tiny"]["model_sizes"].append({"d_model": 30}),
+         r"model_size_sweep: ar at \{'d_model': 30\} is impossible: d_model=30 must split into n_head=4"),
+        (lambda c: c["model_size_sweep"].update(objectives=["ar", "mlm-v"]), "model_size_sweep.objectives.*'mlm-v'"),
+        (lambda c: c["model_size_sweep"].update(task="relation"), "model_size_sweep.task 'relation' is unknown"),
     ],
 )
 def test_cross_checks_name_the_key_and_the_fix(config, edit, message):
@@ -194,3 +198,17 @@ def test_a_preset_based_on_another_is_that_preset_with_its_own_keys_merged_in(co
         resolve_presets({"presets": {"small_paper": config["presets"]["small_paper"]}})
     with pytest.raises(ConfigError, match="a circle of presets"):
         resolve_presets({"presets": {"a": {"based_on": "b"}, "b": {"based_on": "a"}}})
+
+
+def test_model_size_sweep_ids_name_their_size_and_reuse_the_presets_own(config):
+    from factorization_curse.config import add_model_sweep_objectives, model_sweep_points
+
+    points = model_sweep_points(config)
+    assert [p["objective"] for p in points] == ["ar-l1-d64", "ar", "ar-l4-d256", "mlm-u-l1-d64", "mlm-u", "mlm-u-l4-d256"]
+    add_model_sweep_objectives(config)
+    assert config["objectives"]["mlm-u-l4-d256"] == {**config["objectives"]["mlm-u"], "model": {"n_layer": 4, "d_model": 256}}
+    settings = run_settings(config, "relationship", "mlm-u-l4-d256")
+    assert settings["model"] == {**config["presets"]["tiny"]["model"], "n_layer": 4, "d_model": 256,
+                                 "architecture": "encoder-decoder"}
+    assert settings["training"] == run_settings(config, "relationship", "mlm-u")["training"]  # only the size differs
+    check_config(config)

@@ -122,6 +122,13 @@ def test_micro_pipeline_end_to_end(tmp_path):
     report = (results / "report.md").read_text()
     assert "## Beyond the paper" in report and "#### retrieval (6 facts, 1 seed(s))" in report
     assert "(figures/factorization_gap.pdf)" in report
+    # the model-size sweep: the micro preset's two sizes of ar and mlm-u, the preset's own size reused from `all`
+    sweep_run = snakemake(tmp_path, "model_size_sweep", "--config", "preset=micro")
+    assert job_counts(sweep_run.stderr)["train_model"] == 2  # ar-d16, mlm-u-d16
+    sizes = pd.read_csv(results / "tables" / "model_size_sweep.csv")
+    assert set(sizes.objective) == {"ar-d16", "ar", "mlm-u-d16", "mlm-u"} and set(sizes.d_model) == {16, 32}
+    assert sizes.groupby("d_model").parameters.max().is_monotonic_increasing
+    assert (results / "figures" / "model_size_sweep.pdf").read_bytes().startswith(b"%PDF")
 
     # nothing changed: nothing to do
     assert "Nothing to be done" in snakemake(tmp_path, "-n", "all", "--config", "preset=micro").stdout

@@ -240,6 +240,48 @@ def lora_objectives(config: dict) -> dict[str, dict]:
     return dict(config.get("lora") or {})
 
 
+# how a model setting is spelled in the id of a model-size sweep's objective (mlm-u-l4-d256)
+MODEL_SETTING_ABBREVIATIONS = {"n_layer": "l", "d_model": "d", "n_head": "h", "d_ff": "f"}
+
+
+def model_sweep_points(config: dict) -> list[dict]:
+    """The points of ``model_size_sweep``: per listed objective and size of the preset's
+    ``model_sizes`` (none without them), the objective id that trains
+    it (``objective``), the objective it scales (``base``), the size (``size``) and the model it
+    trains (``model``: the size over the preset's and the objective's settings). A size that is the preset's own model for that architecture is the base objective
+    itself (its runs are shared with ``all``); any other gets an id of its own, e.g. ``mlm-u-l4-d256``."""
+    sweep = config.get("model_size_sweep")
+    p = preset(config)
+    if not sweep or not p.get("model_sizes"):
+        return []
+    points = []
+    for base in sweep["objectives"]:
+        if base not in config["objectives"]:
+            raise ConfigError(f"model_size_sweep.objectives names undefined objective {base!r}; "
+                              f"defined: {', '.join(config['objectives'])}")
+        entry = config["objectives"][base]
+        own = _merge(p["model"], p.get("model_by_architecture", {}).get(entry["architecture"]), entry.get("model"))
+        for size in p["model_sizes"]:
+            unknown = [k for k in size if k not in MODEL_SETTING_ABBREVIATIONS]
+            if unknown:
+                raise ConfigError(f"presets.{config['preset']}.model_sizes: {unknown} are not swept model settings; use "
+                                  f"{', '.join(MODEL_SETTING_ABBREVIATIONS)}")
+            same = all(own.get(k) == v for k, v in size.items())
+            name = base if same else base + "".join(f"-{MODEL_SETTING_ABBREVIATIONS[k]}{v}" for k, v in size.items())
+            points.append({"objective": name, "base": base, "size": dict(size), "model": {**own, **size}})
+    return points
+
+
+def add_model_sweep_objectives(config: dict) -> dict:
+    """Define the model-size sweep's own objective ids (:func:`model_sweep_points`) in
+    ``config["objectives"]``: the base objective's entry with the size's settings over its own. In place."""
+    for point in model_sweep_points(config):
+        if point["objective"] != point["base"]:
+            entry = config["objectives"][point["base"]]
+            config["objectives"][point["objective"]] = {**entry, "model": {**entry.get("model", {}), **point["size"]}}
+    return config
+
+
 def defined_objectives(config: dict) -> list[str]:
     """Every objective id a task may run: ``objectives`` and ``lora``."""
     return [*config["objectives"], *lora_objectives(config)]
@@ -318,6 +360,22 @@ def _check_factorization_gap(config: dict) -> None:
                               "and list that id")
 
 
+def _check_model_size_sweep(config: dict) -> None:
+    """Every size must be a model the architecture can build, on a task that exists."""
+    from .model import ModelConfig
+
+    sweep = config.get("model_size_sweep")
+    if not sweep:
+        return
+    if sweep["task"] not in TASKS:
+        raise ConfigError(f"model_size_sweep.task {sweep['task']!r} is unknown; known: {', '.join(TASKS)}")
+    for point in model_sweep_points(config):
+        try:
+            ModelConfig(vocab_size=8, **point["model"])
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"model_size_sweep: {point['base']} at {point['size']} is impossible: {e}") from None
+
+
 def check_config(config: dict) -> None:
     """Cross-field checks (the JSON schema checks each field alone). Raises ConfigError."""
     from .model import ARCHITECTURES
@@ -391,6 +449,7 @@ def check_config(config: dict) -> None:
             if task not in TASKS:
                 raise ConfigError(f"presets.{pname}.resources_by_task.{task}: unknown task; known: {', '.join(TASKS)}")
     _check_models(config)
+    _check_model_size_sweep(config)
 
 
 def _check_models(config: dict) -> None:

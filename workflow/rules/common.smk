@@ -24,6 +24,10 @@ try:
 except fc.ConfigError as error:
     raise WorkflowError(f"config.yaml is invalid: {error}")
 validate(config, schema="../schemas/config.schema.yaml")
+try:
+    fc.add_model_sweep_objectives(config)  # the model-size sweep's objective ids (extensions.smk)
+except fc.ConfigError as error:
+    raise WorkflowError(f"config.yaml is invalid: {error}")
 # the training seeds of this invocation: the command line's, else the preset's
 config["seeds"] = config.get("seeds") or config["presets"].get(config["preset"], {}).get("seeds", [0])
 try:

@@ -98,12 +98,56 @@ rule factorization_gap:
         rules.factorization_gap_table.output,
 
 
+# The model-size sweep (config.yaml `model_size_sweep`, the presets' `model_sizes`): each objective at
+# each size on one task, every seed (`snakemake --cores all model_size_sweep`); the sizes' own
+# objective ids are defined in common.smk (config.add_model_sweep_objectives).
+MODEL_SWEEP_POINTS = fc.model_sweep_points(config)
+MODEL_SWEEP_TASK = config.get("model_size_sweep", {}).get("task", "relationship")
+
+
+def model_sweep_objectives(wildcards=None):
+    if not MODEL_SWEEP_POINTS:
+        raise WorkflowError(f"preset {PRESET} has no model_sizes: give presets.{PRESET}.model_sizes (config.yaml) "
+                            "to run the model-size sweep")
+    return [p["objective"] for p in MODEL_SWEEP_POINTS]
+
+
+rule aggregate_model_size_sweep:
+    input:
+        questions=lambda wc: question_files([MODEL_SWEEP_TASK], model_sweep_objectives()),
+        run_info=lambda wc: expand(f"{RUN}/run.json", dataset=[MODEL_SWEEP_TASK], objective=model_sweep_objectives(),
+                                   seed=config["seeds"]),
+    output:
+        table=f"{RESULTS}/tables/model_size_sweep.csv",
+        markdown=f"{RESULTS}/tables/model_size_sweep.md",
+        figure=f"{RESULTS}/figures/model_size_sweep.pdf",
+    params:
+        points=MODEL_SWEEP_POINTS,
+        code=RESULTS_CODE,
+    log:
+        f"{RESULTS}/logs/aggregate_model_size_sweep.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/aggregate_model_size_sweep.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/model_size_sweep.py"
+
+
+rule model_size_sweep:
+    input:
+        rules.aggregate_model_size_sweep.output,
+
+
 # What each experiment puts in the report when config.yaml's `beyond_the_paper` lists it (rule
 # write_report, report.smk): its title, its tables' Markdown (inlined) and its figures (linked).
 BEYOND_THE_PAPER = {
     "factorization_gap": {"title": "The factorization gap (the paper's Definition 1, measured)",
                           "markdown": [str(rules.factorization_gap_table.output.markdown)],
                           "figures": [str(rules.factorization_gap_table.output.figure)]},
+    "model_size_sweep": {"title": "Model size: how AR and MLM-U scale",
+                         "markdown": [str(rules.aggregate_model_size_sweep.output.markdown)],
+                         "figures": [str(rules.aggregate_model_size_sweep.output.figure)]},
     "newer_objectives": {"title": "Objectives published since the paper",
                          "markdown": [str(p) for p in expand(rules.aggregate_newer_objectives.output.markdown,
                                                              task=list(NEWER_OBJECTIVES))],

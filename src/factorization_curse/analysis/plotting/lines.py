@@ -116,3 +116,27 @@ def plot_delayed_generalisation(curves: pd.DataFrame, pdf_path: str | Path, task
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.3 / fig.get_figheight(), 1, 1))
     save(fig, pdf_path)
+
+
+def plot_model_size(table: pd.DataFrame, pdf_path: str | Path, metric: str = "exact_match") -> None:
+    """Accuracy against parameters (log scale), one line per objective scaled, forward solid and
+    backward dashed, each point with its 95% interval (``table``: :func:`..model_size.model_size_table`)."""
+    theme()
+    sub = table[(table.metric == metric) & table.direction.isin(["forward", "backward"])]
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH + 0.6, 2.6))
+    for base in dict.fromkeys(sub.base):
+        for direction in ("forward", "backward"):
+            d = sub[(sub.base == base) & (sub.direction == direction)].sort_values("parameters")
+            if d.empty:
+                continue
+            ax.errorbar(d.parameters, d["mean"], yerr=[d["mean"] - d.low, d.high - d["mean"]], marker="o", markersize=3,
+                        capsize=2, linewidth=1, color=objective_colour(base), linestyle=DIRECTION_STYLES[direction],
+                        label=f"{base}, {direction}")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel(f"{metric.replace('_', ' ')} (%)")
+    ax.set_ylim(-3, 103)
+    first = sub.iloc[0]
+    ax.set_title(f"{first.task}: model size ({first.seeds} seed(s), test)", fontsize=9)
+    ax.legend(fontsize=6, frameon=True, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    save(fig, pdf_path)
