@@ -114,3 +114,15 @@ def get_sweep_output():
 
 def training_threads():
     return fc.preset(config).get("threads", 1)
+
+
+MODEL_SWEEP_POINTS = fc.model_sweep_points(config)
+MODEL_SWEEP_TASK = config.get("model_size_sweep", {}).get("task", "relationship")
+
+
+def model_sweep_objectives(wildcards=None):
+    """The objective ids of the model-size sweep's points (config.model_sweep_points)."""
+    if not MODEL_SWEEP_POINTS:
+        raise WorkflowError(f"preset {PRESET} has no model_sizes: give presets.{PRESET}.model_sizes (config.yaml) "
+                            "to run the model-size sweep")
+    return [p["objective"] for p in MODEL_SWEEP_POINTS]

@@ -100,18 +100,7 @@ rule factorization_gap:
 
 # The model-size sweep (config.yaml `model_size_sweep`, the presets' `model_sizes`): each objective at
 # each size on one task, every seed (`snakemake --cores all model_size_sweep`); the sizes' own
-# objective ids are defined in common.smk (config.add_model_sweep_objectives).
-MODEL_SWEEP_POINTS = fc.model_sweep_points(config)
-MODEL_SWEEP_TASK = config.get("model_size_sweep", {}).get("task", "relationship")
-
-
-def model_sweep_objectives(wildcards=None):
-    if not MODEL_SWEEP_POINTS:
-        raise WorkflowError(f"preset {PRESET} has no model_sizes: give presets.{PRESET}.model_sizes (config.yaml) "
-                            "to run the model-size sweep")
-    return [p["objective"] for p in MODEL_SWEEP_POINTS]
-
-
+# objective ids are defined in common.smk (config.add_model_sweep_objectives, model_sweep_objectives).
 rule aggregate_model_size_sweep:
     input:
         questions=lambda wc: question_files([MODEL_SWEEP_TASK], model_sweep_objectives()),

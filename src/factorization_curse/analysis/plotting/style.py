@@ -30,10 +30,11 @@ OBJECTIVE_COLOURS = {
     # objectives published since the paper (target newer_objectives)
     "mlm-u-entity": "#882255",
     "ar-rev-segment": "#117733",
-    # the paper's objectives on the encoder-decoder (target factorization_gap): their own colours
-    "ar-ed": "#0072B2",
-    "ar-rev-ed": "#56B4E9",
-    "mlm-15-ed": "#E69F00",
+    # the paper's objectives on the encoder-decoder (target factorization_gap): darker or lighter
+    # shades of their own objectives' colours
+    "ar-ed": "#003E66",
+    "ar-rev-ed": "#A6D8F5",
+    "mlm-15-ed": "#F5C96B",
 }
 _SPARE = ["#999999", "#AA4499", "#88CCEE", "#661100", "#BBBBBB", "#E7298A"]
 
