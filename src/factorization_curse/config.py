@@ -246,10 +246,11 @@ MODEL_SETTING_ABBREVIATIONS = {"n_layer": "l", "d_model": "d", "n_head": "h", "d
 
 def model_sweep_points(config: dict) -> list[dict]:
     """The points of ``model_size_sweep``: per listed objective and size of the preset's
-    ``model_sizes`` (none without them), the objective id that trains
-    it (``objective``), the objective it scales (``base``), the size (``size``) and the model it
-    trains (``model``: the size over the preset's and the objective's settings). A size that is the preset's own model for that architecture is the base objective
-    itself (its runs are shared with ``all``); any other gets an id of its own, e.g. ``mlm-u-l4-d256``."""
+    ``model_sizes`` (none without them), the objective id that trains it (``objective``), the
+    objective it scales (``base``), the size (``size``) and the model it trains (``model``: the size
+    over the model the objective trains on the task). A size that is that model already is the base
+    objective itself (its runs are shared with ``all``); any other gets an id of its own, e.g.
+    ``mlm-u-l4-d256``."""
     sweep = config.get("model_size_sweep")
     p = preset(config)
     if not sweep or not p.get("model_sizes"):
@@ -259,8 +260,7 @@ def model_sweep_points(config: dict) -> list[dict]:
         if base not in config["objectives"]:
             raise ConfigError(f"model_size_sweep.objectives names undefined objective {base!r}; "
                               f"defined: {', '.join(config['objectives'])}")
-        entry = config["objectives"][base]
-        own = _merge(p["model"], p.get("model_by_architecture", {}).get(entry["architecture"]), entry.get("model"))
+        own = {k: v for k, v in run_settings(config, sweep["task"], base)["model"].items() if k != "architecture"}
         for size in p["model_sizes"]:
             unknown = [k for k in size if k not in MODEL_SETTING_ABBREVIATIONS]
             if unknown:
