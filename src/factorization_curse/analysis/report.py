@@ -290,8 +290,8 @@ def runs_time_and_hardware(r: Report) -> list[str]:
 
 
 def beyond_the_paper(r: Report) -> list[str]:
-    """The experiments beyond the paper that the config lists, each table inlined (its headings one
-    level down) and each figure linked."""
+    """The experiments beyond the paper that the config lists, each table inlined (its title replaced
+    by the experiment's heading, its sections two levels down) and each figure linked."""
     if not r.inputs.beyond:
         return []
     lines = ["", "## Beyond the paper", "",
