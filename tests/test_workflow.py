@@ -105,31 +105,6 @@ def test_micro_pipeline_end_to_end(tmp_path):
     assert "## wikireversal, Table 3, Table 8 (left): exact match\n" in table8
     assert "## wikireversal_split-different, Table 8 (right): exact match\n" in table8
 
-    # the factorization-gap meter's target: its encoder-decoder runs trained, MLM-U's reused, every order scored
-    gap_run = snakemake(tmp_path, "factorization_gap", "--config", "preset=micro")
-    assert job_counts(gap_run.stderr)["train_model"] == 2 * 3  # ar-ed, ar-rev-ed, mlm-15-ed on two tasks
-    gap = pd.read_csv(results / "tables" / "factorization_gap.csv")
-    assert set(gap.objective) == {"ar-ed", "ar-rev-ed", "mlm-15-ed", "mlm-u"} and set(gap.task) == {"retrieval", "relationship"}
-    assert set(gap.order) == {"left-to-right", "right-to-left", "entity-reversed", "random"}
-    assert (gap[gap.order == "left-to-right"].gap == 0).all() and (gap.nll > 0).all() and (gap.nll_low <= gap.nll).all()
-    orders = pd.read_parquet(results / "runs" / "relationship" / "ar-ed" / "seed0" / "order_nll.parquet")
-    assert orders.order.nunique() == 3 + 8 and orders.fact.nunique() == gap.facts.iloc[-1]
-    assert (results / "figures" / "factorization_gap.pdf").read_bytes().startswith(b"%PDF")
-    assert "## retrieval" in (results / "tables" / "factorization_gap.md").read_text()
-    # listed under beyond_the_paper, it joins the report (and nothing but the report reruns)
-    with_gap = snakemake(tmp_path, "all", "--config", "preset=micro", "beyond_the_paper=[factorization_gap]")
-    assert job_counts(with_gap.stderr) == {"write_report": 1, "all": 1}
-    report = (results / "report.md").read_text()
-    assert "## Beyond the paper" in report and "#### retrieval (6 facts, 1 seed(s))" in report
-    assert "(figures/factorization_gap.pdf)" in report
-    # the model-size sweep: the micro preset's two sizes of ar and mlm-u, the preset's own size reused from `all`
-    sweep_run = snakemake(tmp_path, "model_size_sweep", "--config", "preset=micro")
-    assert job_counts(sweep_run.stderr)["train_model"] == 2  # ar-d16, mlm-u-d16
-    sizes = pd.read_csv(results / "tables" / "model_size_sweep.csv")
-    assert set(sizes.objective) == {"ar-d16", "ar", "mlm-u-d16", "mlm-u"} and set(sizes.d_model) == {16, 32}
-    assert sizes.groupby("d_model").parameters.max().is_monotonic_increasing
-    assert (results / "figures" / "model_size_sweep.pdf").read_bytes().startswith(b"%PDF")
-
     # nothing changed: nothing to do
     assert "Nothing to be done" in snakemake(tmp_path, "-n", "all", "--config", "preset=micro").stdout
     # one objective's hyperparameter changed: only its jobs and the aggregation rerun
@@ -143,6 +118,33 @@ def test_micro_pipeline_end_to_end(tmp_path):
                                "plot_learning_curves": 1, "plot_overview": 1, "paper_table": 5,
                                "qualitative_summary": 1, "paired_comparisons": 1, "write_report": 1, "all": 1}
     assert "objective=mlm-40" in dry
+
+    # beyond the paper, in one invocation: the factorization-gap meter on relationship (its
+    # encoder-decoder runs trained, MLM-U's reused from `all`, every order scored) joining the report
+    # through beyond_the_paper, and the model-size sweep (the micro preset's smaller size of ar and
+    # mlm-u; its own size reused from `all`)
+    extras = tmp_path / "extras.yaml"
+    extras.write_text("preset: micro\nbeyond_the_paper: [factorization_gap]\nfactorization_gap:\n"
+                      "  tasks: [relationship]\n  objectives: [ar-ed, ar-rev-ed, mlm-15-ed, mlm-u]\n  random_orders: 8\n")
+    beyond = snakemake(tmp_path, "all", "factorization_gap", "model_size_sweep", "--configfile", str(extras))
+    assert job_counts(beyond.stderr) == {"train_model": 3 + 2, "evaluate_model": 2, "score_orders": 4,
+                                         "factorization_gap_table": 1, "factorization_gap": 1,
+                                         "aggregate_model_size_sweep": 1, "model_size_sweep": 1, "write_report": 1,
+                                         "all": 1}
+    gap = pd.read_csv(results / "tables" / "factorization_gap.csv")
+    assert set(gap.objective) == {"ar-ed", "ar-rev-ed", "mlm-15-ed", "mlm-u"} and set(gap.task) == {"relationship"}
+    assert set(gap.order) == {"left-to-right", "right-to-left", "entity-reversed", "random"}
+    assert (gap[gap.order == "left-to-right"].gap == 0).all() and (gap.nll > 0).all() and (gap.nll_low <= gap.nll).all()
+    orders = pd.read_parquet(results / "runs" / "relationship" / "ar-ed" / "seed0" / "order_nll.parquet")
+    assert orders.order.nunique() == 3 + 8 and orders.fact.nunique() == gap.facts.iloc[0]
+    assert (results / "figures" / "factorization_gap.pdf").read_bytes().startswith(b"%PDF")
+    report = (results / "report.md").read_text()
+    assert "## Beyond the paper" in report and "#### relationship (3 facts, 1 seed(s))" in report
+    assert "(figures/factorization_gap.pdf)" in report
+    sizes = pd.read_csv(results / "tables" / "model_size_sweep.csv")
+    assert set(sizes.objective) == {"ar-d16", "ar", "mlm-u-d16", "mlm-u"} and set(sizes.d_model) == {16, 32}
+    assert sizes.groupby("d_model").parameters.max().is_monotonic_increasing
+    assert (results / "figures" / "model_size_sweep.pdf").read_bytes().startswith(b"%PDF")
 
 
 def job_counts(dry_run_output: str) -> dict[str, int]:
