@@ -190,7 +190,7 @@ def plot_factorization_gap(table: pd.DataFrame, pdf_path: str | Path, objective_
     sub = table[table.order != "left-to-right"]
     tasks = list(dict.fromkeys(sub.task))
     orders = list(dict.fromkeys(sub.order))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(min(PAGE_WIDTH, 0.6 + 2.9 * len(tasks)), 2.6), squeeze=False,
+    fig, axes = plt.subplots(1, len(tasks), figsize=(min(PAGE_WIDTH, 1.0 + 3.2 * len(tasks)), 2.8), squeeze=False,
                              sharey=True)
     for ax, task in zip(axes.flat, tasks):
         cells = sub[sub.task == task]
@@ -203,7 +203,7 @@ def plot_factorization_gap(table: pd.DataFrame, pdf_path: str | Path, objective_
                    label=objective)
             _error_bars(ax, x, stats.rename(columns={"gap": "mean", "gap_low": "low", "gap_high": "high"}))
         ax.axhline(0, color="black", linewidth=0.6)
-        ax.set_xticks(range(len(orders)), orders, rotation=20, ha="right")
+        ax.set_xticks(range(len(orders)), orders, rotation=30, ha="right")
         first = cells.iloc[0]
         ax.set_title(f"{task} ({first.facts} facts, {first.seeds} seed(s))")
     axes.flat[0].set_ylabel("NLL(order) − NLL(left to right)\n(nats per token)")
