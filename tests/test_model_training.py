@@ -12,6 +12,7 @@ from factorization_curse.objectives import Objective
 from factorization_curse.data import make_dataset
 from factorization_curse.model import load_model
 from factorization_curse.training import TrainConfig, TrainingInterrupted, loss_on, train_model
+from factorization_curse import training
 
 from .conftest import make_batch
 
@@ -129,10 +130,13 @@ def test_bos_position_sink_removes_the_bos_keys_position_and_bad_values_are_refu
     assert not torch.allclose(outputs["sink"], outputs["ordinary"])
 
 
-def test_checkpoint_minutes_saves_by_time(dataset, tmp_path):
+def test_checkpoint_minutes_saves_by_time(dataset, tmp_path, monkeypatch):
     """checkpoint_minutes alone (checkpoint_every 0) writes the rolling checkpoint once that much time
     has passed since the last one: here 0.0001 min, so after every step; the run it saves resumes
-    to the same weights as one never stopped."""
+    to the same weights as one never stopped. The training clock advances one second each time it
+    is read, so the cadence does not hang on how fast this machine runs a step."""
+    ticks = iter(range(10**9))
+    monkeypatch.setattr(training, "clock", lambda: float(next(ticks)))
     def train(run_dir, stop_after=None, **cadence):
         run_dir.mkdir(exist_ok=True)
         cfg = TrainConfig(steps=8, batch_size=8, lr=3e-3, eval_every=4, log_every=4, seed=5, **cadence)

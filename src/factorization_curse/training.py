@@ -33,6 +33,10 @@ from .objectives import Objective
 from .runtime import (UnreadableFileError, atomic_save, atomic_write_text, autocast, autocast_dtype, code_fingerprint,
                       device_name, git_commit, load_state, resolve_device)
 
+# Seconds on a clock that never jumps back: progress rates and the checkpoint_minutes cadence read it
+# (one name, so a test can drive the cadence with a clock of its own).
+clock = time.monotonic
+
 
 @dataclass
 class TrainConfig:
@@ -299,7 +303,7 @@ def train_model(
         f"parameters) on {device}: {len(train)} training sequences, {cfg.steps} steps of {cfg.batch_size}"
     )
     model.train()
-    started = window_start = last_checkpoint = time.time()
+    started = window_start = last_checkpoint = clock()
     first_step, window_tokens = step, 0
     latest_validation = ""  # the last validation exact match, for the progress line
     stop = StopRequest()
@@ -316,7 +320,7 @@ def train_model(
             window_steps += 1
             if step % cfg.log_every == 0 or step == cfg.steps:
                 window_loss = float(processes.mean(window_loss))
-                now = time.time()
+                now = clock()
                 rate = window_steps / max(now - window_start, 1e-9)
                 tokens_per_s = float(window_tokens) * processes.world_size / max(now - window_start, 1e-9)
                 eta = (cfg.steps - step) * (now - started) / max(step - first_step, 1)
@@ -335,8 +339,8 @@ def train_model(
             if step % cfg.eval_every == 0:
                 processes.barrier()  # the others wait for process 0's evaluation
             if step % cfg.log_every == 0 or step % cfg.eval_every == 0:
-                window_loss, window_steps, window_start, window_tokens = 0.0, 0, time.time(), 0
-            due = bool(cfg.checkpoint_minutes) and time.time() - last_checkpoint >= 60 * cfg.checkpoint_minutes
+                window_loss, window_steps, window_start, window_tokens = 0.0, 0, clock(), 0
+            due = bool(cfg.checkpoint_minutes) and clock() - last_checkpoint >= 60 * cfg.checkpoint_minutes
             stopping, due = processes.any_each([stop.signum is not None, due], device)
             periodic = due or bool(cfg.checkpoint_every and step % cfg.checkpoint_every == 0)
             if step < cfg.steps and (periodic or stopping):
@@ -352,7 +356,7 @@ def train_model(
                         },
                         checkpoint_path,
                     )
-                last_checkpoint = time.time()
+                last_checkpoint = clock()
                 processes.barrier()
                 if stopping:
                     log(f"signal {stop.signum} received: saved {checkpoint_path} at step {step}; rerun to continue")
@@ -370,7 +374,7 @@ def train_model(
     write_metrics(metrics_path, metrics)
     atomic_save({"model": model.state_dict(), "model_config": mcfg.to_dict(), **identity, "step": step}, model_path)
     info = {**identity, "parameters": model.num_parameters(), **where_it_ran(device, precision),
-            "processes": processes.world_size, "train_seconds_this_session": round(time.time() - started, 1)}
+            "processes": processes.world_size, "train_seconds_this_session": round(clock() - started, 1)}
     atomic_write_text(run_info_path, json.dumps(info, indent=1))
     checkpoint_path.unlink(missing_ok=True)
     processes.barrier()
