@@ -151,7 +151,7 @@ def plot_stargraph(table: pd.DataFrame, pdf_path: str | Path, objective_order: l
     sub = table[(table.metric == metric) & (table.direction == "forward")]
     objectives = present(objective_order, sub.objective)
     stats = _intervals(sub, objectives)
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.5))
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.8))
     x = list(range(len(objectives)))
     ax.bar(x, stats["mean"], 0.6, color=[objective_colour(o) for o in objectives], edgecolor="black", linewidth=0.4)
     _error_bars(ax, x, stats)
@@ -168,7 +168,7 @@ def plot_stargraph(table: pd.DataFrame, pdf_path: str | Path, objective_order: l
     if chance is not None:
         ax.axhline(chance, **CHANCE_LINE)
         handles.append(Line2D([], [], label=f"chance ({chance:.0f}%)", **CHANCE_LINE))
-    ax.set_xticks(x, objectives)
+    ax.set_xticks(x, objectives, rotation=30, ha="right")  # ids such as mlm-u-sink would overlap flat
     ax.set_ylim(0, 114)
     ax.set_yticks(range(0, 101, 20))
     ax.set_xlabel("training objective")
