@@ -60,9 +60,18 @@ class ModelConfig:
 
 
 def attention(q, k, v, mask=None, is_causal=False, dropout_p=0.0):
-    """Scaled dot-product attention. Under bf16 autocast on a CPU it runs in fp32: there the bf16
-    attention kernel's backward is ~6x slower than fp32 at this model's sizes (measured, Zen 4), while
-    the bf16 matrix products around it are 2-3x faster than fp32."""
+    """Scaled dot-product attention over [..., H, T, Dh] (leading dimensions: the batch, and for a
+    pack of models the member: flattened into one batch, which gives each member's rows bit for bit
+    what it gets alone). Under bf16 autocast on a CPU it runs in fp32: there the bf16 attention
+    kernel's backward is ~6x slower than fp32 at this model's sizes (measured, Zen 4), while the bf16
+    matrix products around it are 2-3x faster than fp32."""
+    if q.dim() > 4:
+        lead = q.shape[:-3]
+        if mask is not None:
+            mask = mask.expand(*lead, *mask.shape[-3:]).flatten(0, len(lead) - 1)
+        y = attention(q.flatten(0, len(lead) - 1), k.flatten(0, len(lead) - 1), v.flatten(0, len(lead) - 1),
+                      mask, is_causal, dropout_p)
+        return y.unflatten(0, lead)
     if q.device.type == "cpu" and q.dtype == torch.bfloat16:
         with torch.autocast("cpu", enabled=False):  # autocast would cast the inputs back to bf16
             y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask,
@@ -72,7 +81,7 @@ def attention(q, k, v, mask=None, is_causal=False, dropout_p=0.0):
 
 
 class Rotary(nn.Module):
-    """Rotary position embedding, applied to queries and keys of shape [B, H, T, Dh]."""
+    """Rotary position embedding, applied to queries and keys of shape [..., H, T, Dh]."""
 
     def __init__(self, head_dim: int, base: float, bos_sink: bool = True):
         super().__init__()
@@ -87,7 +96,7 @@ class Rotary(nn.Module):
         return torch.cat([torch.zeros_like(k[..., :1, :]), k[..., 1:, :]], dim=-2)
 
     def forward(self, x: torch.Tensor, offset: int = 0) -> torch.Tensor:
-        """Rotate ``x`` [B, H, T, Dh] whose first row sits at position ``offset``."""
+        """Rotate ``x`` [..., H, T, Dh] whose first row sits at position ``offset``."""
         T = x.shape[-2]
         angles = torch.arange(offset, offset + T, device=x.device, dtype=torch.float32)[:, None] * self.inv_freq[None, :]
         cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
@@ -107,8 +116,21 @@ class MLP(nn.Module):
         return self.dropout(self.down(F.gelu(self.up(x))))
 
 
+def split_heads(x: torch.Tensor, parts: int, n_head: int) -> torch.Tensor:
+    """[..., T, parts * C] -> [parts, ..., H, T, C / H]: projections split into heads."""
+    return x.unflatten(-1, (parts, n_head, -1)).movedim(-3, 0).transpose(-2, -3)
+
+
+def merge_heads(y: torch.Tensor) -> torch.Tensor:
+    """[..., H, T, Dh] -> [..., T, H * Dh]."""
+    return y.transpose(-2, -3).flatten(-2)
+
+
 class Block(nn.Module):
-    """Self-attention block; also returns its (rotated) keys and values for a query stream."""
+    """Self-attention block; also returns its (rotated) keys and values for a query stream.
+
+    Blocks, like the whole model, take any leading dimensions ([B, T, C]; [K, B, T, C] for a pack
+    of K models, whose layers then are :mod:`packing`'s)."""
 
     def __init__(self, cfg: ModelConfig, rotary: Rotary):
         super().__init__()
@@ -121,8 +143,8 @@ class Block(nn.Module):
     def forward(self, x, mask=None, is_causal=False, cache: "KeyValueCache | None" = None):
         """With a ``cache`` (causal decoding), ``x`` holds the tokens after the cached ones: their keys
         and values are appended to it, and they attend to every cached token and causally among themselves."""
-        B, T, C = x.shape
-        q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
+        T = x.shape[-2]
+        q, k, v = split_heads(self.qkv(self.ln1(x)), 3, self.n_head)
         offset = cache.length if cache is not None else 0
         q, k = self.rotary(q, offset), self.rotary.keys(k, offset)
         if cache is not None:
@@ -131,7 +153,7 @@ class Block(nn.Module):
                 is_causal = False
                 mask = torch.ones(T, offset + T, dtype=torch.bool, device=x.device).tril(offset) if T > 1 else None
         y = attention(q, k, v, mask, is_causal, self.dropout if self.training else 0.0)
-        x = x + self.out(y.transpose(1, 2).reshape(B, T, C))
+        x = x + self.out(merge_heads(y))
         return x + self.mlp(self.ln2(x)), k, v
 
 
@@ -166,8 +188,7 @@ class KeyValueBlock(nn.Module):
         self.kv = nn.Linear(cfg.d_model, 2 * cfg.d_model)
 
     def forward(self, x, mask=None):
-        B, T, C = x.shape
-        k, v = self.kv(self.ln1(x)).view(B, T, 2, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
+        k, v = split_heads(self.kv(self.ln1(x)), 2, self.n_head)
         return None, self.rotary.keys(k), v
 
 
@@ -183,10 +204,9 @@ class QueryBlock(nn.Module):
         self.mlp = MLP(cfg)
 
     def forward(self, g, k, v, mask):
-        B, T, C = g.shape
-        q = self.rotary(self.q(self.ln1(g)).view(B, T, self.n_head, C // self.n_head).transpose(1, 2))
+        q = self.rotary(split_heads(self.q(self.ln1(g)), 1, self.n_head)[0])
         y = attention(q, k, v, mask, dropout_p=self.dropout if self.training else 0.0)
-        g = g + self.out(y.transpose(1, 2).reshape(B, T, C))
+        g = g + self.out(merge_heads(y))
         return g + self.mlp(self.ln2(g))
 
 
@@ -231,28 +251,32 @@ class Transformer(nn.Module):
         for block in self.blocks:
             h, _, _ = block(h, is_causal=True)
         # position i-1 predicts token i: shift so that row i is the prediction of token i
-        return F.pad(h[:, :-1], (0, 0, 1, 0))
+        return F.pad(h[..., :-1, :], (0, 0, 1, 0))
 
     def _encoder_states(self, tokens, rank):
         """BERT-style: hidden tokens (rank > 0) read as <mask>, full attention over non-padding."""
         h = self.embed(torch.where(rank > 0, torch.full_like(tokens, MASK_ID), tokens))
-        mask = (tokens != PAD_ID)[:, None, None, :]
+        mask = (tokens != PAD_ID)[..., None, None, :]
         for block in self.blocks:
             h, _, _ = block(h, mask=mask)
         return h
 
     def _encoder_decoder_states(self, tokens, rank):
         """Content stream sees rank <= own rank; query stream sees rank < own rank (and BOS)."""
-        content_mask = (rank[:, None, :] <= rank[:, :, None])[:, None]
-        query_mask = rank[:, None, :] < rank[:, :, None]
-        query_mask[:, :, 0] = True  # BOS is context for every query (and keeps BOS's own row non-empty)
-        query_mask = query_mask[:, None]
+        content_mask = (rank[..., None, :] <= rank[..., :, None]).unsqueeze(-3)
+        query_mask = rank[..., None, :] < rank[..., :, None]
+        query_mask[..., 0] = True  # BOS is context for every query (and keeps BOS's own row non-empty)
+        query_mask = query_mask.unsqueeze(-3)
         h = self.embed(tokens)
-        g = self.query_embedding.expand_as(h)
+        g = self.query_stream_start(h)
         for block, query_block in zip(self.blocks, self.query_blocks):
             h, k, v = block(h, mask=content_mask)
             g = query_block(g, k, v, mask=query_mask)
         return g
+
+    def query_stream_start(self, h: torch.Tensor) -> torch.Tensor:
+        """The query stream's input: one learned embedding at every position of ``h``."""
+        return self.query_embedding.expand_as(h)
 
     def next_token_logits(self, tokens: torch.Tensor, cache: KeyValueCache) -> torch.Tensor:
         """Decoder only: logits [B, V] of the token after ``tokens`` [B, T] (the tokens that follow
