@@ -166,9 +166,28 @@ def test_bad_config_fails_before_any_job(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-def test_command_line_seeds_plan_one_job_per_seed(tmp_path):
+def test_command_line_seeds_plan_one_pack_per_run(tmp_path):
+    """micro has pack_seeds: the seeds of each (dataset, objective) train in one job, evaluated one by one."""
     dry = snakemake(tmp_path, "-n", "all", "--config", "preset=micro", "seeds=[0,1]").stdout
-    assert job_counts(dry)["train_model"] == 2 * (10 + 10 + 8 + 5 + 2 * 3) and "seed=1" in dry
+    jobs = job_counts(dry)
+    assert jobs["train_pack"] == 10 + 10 + 8 + 5 + 2 * 3 and "train_model" not in jobs
+    assert jobs["evaluate_model"] == 2 * jobs["train_pack"] and "seed=1" in dry
+
+
+def test_a_pack_trains_every_seed_in_one_job(tmp_path):
+    target = "results/micro/runs/retrieval/mlm-u/seed{}/eval.json"  # relative to the working directory
+    runs = tmp_path / "results" / "micro" / "runs" / "retrieval" / "mlm-u"
+    snakemake(tmp_path, target.format(0), target.format(1), "--config", "preset=micro", "seeds=[0,1]")
+    log = (tmp_path / "results" / "micro" / "logs" / "train_pack" / "retrieval" / "mlm-u.log").read_text()
+    assert "2 models trained as one pack (seeds 0, 1)" in log and "[retrieval/mlm-u/seed1]" in log
+    for seed in (0, 1):
+        info = json.loads((runs / f"seed{seed}" / "run.json").read_text())
+        assert info["pack_size"] == 2 and info["train_config"]["seed"] == seed
+        assert json.loads((runs / f"seed{seed}" / "eval.json").read_text())["split"] == "test"
+    # one seed's model gone: the pack trains again (its seeds are one job's outputs)
+    (runs / "seed1" / "model.pt").unlink()
+    model = "results/micro/runs/retrieval/mlm-u/seed1/model.pt"
+    assert planned_jobs(tmp_path, model, "--config", "preset=micro", "seeds=[0,1]") == {"train_pack": 1}
 
 
 def planned_jobs(workdir, *args) -> dict[str, int]:

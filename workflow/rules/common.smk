@@ -116,6 +116,16 @@ def training_threads():
     return fc.preset(config).get("threads", 1)
 
 
+# The preset's pack_seeds: every seed of a (dataset, objective) trained in one job (rule train_pack),
+# whenever this invocation has more than one seed.
+PACK_SEEDS = bool(fc.preset(config).get("pack_seeds")) and len(config["seeds"]) > 1
+
+
+def pack_files(name):
+    """One file of every seed's run: the outputs of a pack (wildcards dataset and objective)."""
+    return [f"{RESULTS}/runs/{{dataset}}/{{objective}}/seed{seed}/{name}" for seed in config["seeds"]]
+
+
 MODEL_SWEEP_POINTS = fc.model_sweep_points(config)
 MODEL_SWEEP_TASK = config.get("model_size_sweep", {}).get("task", "relationship")
 

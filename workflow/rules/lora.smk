@@ -62,4 +62,9 @@ rule evaluate_lora:
 
 
 ruleorder: finetune_lora > train_model
+
+if PACK_SEEDS:
+
+    ruleorder: finetune_lora > train_pack
+
 ruleorder: evaluate_lora > evaluate_model

@@ -90,6 +90,14 @@ def task_data(tasks=None):
     return expand(f"{RESULTS}/data/{{task}}", task=tasks if tasks is not None else config["tasks"])
 
 
+def train_benchmark(run):
+    """The benchmark file of the job that trained ``run``: its pack's when seeds train as packs (then
+    the time is the whole pack's, shared by its seeds)."""
+    if PACK_SEEDS and run["objective"] not in config.get("lora", {}):
+        return expand(rules.train_pack.benchmark, dataset=run["dataset"], objective=run["objective"])[0]
+    return expand(rules.train_model.benchmark, **run)[0]
+
+
 def runs_of(tasks, objectives=None, variants=False):
     """(task, objective, seed) of every run of ``tasks`` (restricted to ``objectives``), as dicts
     with the paths of the run's files and benchmarks; with ``variants``, also the runs of the
@@ -103,7 +111,7 @@ def runs_of(tasks, objectives=None, variants=False):
                 runs.append({"task": task, "dataset": dataset, "objective": objective, "seed": seed,
                              "run_info": expand(rules.train_model.output.run_info, **run)[0],
                              "metrics": expand(rules.train_model.output.metrics, **run)[0],
-                             "train_benchmark": expand(rules.train_model.benchmark, **run)[0],
+                             "train_benchmark": train_benchmark(run),
                              "eval_benchmark": expand(rules.evaluate_model.benchmark, **run)[0]})
     return runs
 

@@ -28,6 +28,41 @@ rule train_model:
         "../scripts/train_model.py"
 
 
+# With the preset's pack_seeds (and more than one seed): every seed of a (dataset, objective) in one
+# job, as a pack (factorization_curse.packing); each seed's files are exactly train_model's, so
+# evaluation, aggregation and resume read them as they are. Deleting one seed's model reruns the pack.
+if PACK_SEEDS:
+
+    ruleorder: train_pack > train_model
+
+    rule train_pack:
+        input:
+            data=rules.make_dataset.output.data,
+        output:
+            model=pack_files("model.pt"),
+            metrics=pack_files("metrics.jsonl"),
+            run_info=pack_files("run.json"),
+        params:
+            settings=lambda wc: fc.run_identity(fc.run_settings(config, wc.dataset, wc.objective)),
+            seeds=config["seeds"],
+            code=CODE,
+        threads: training_threads()
+        resources:
+            gpu=lambda wc: fc.training_resources(config, wc.dataset)["gpu"],
+            gpu_model=lambda wc: fc.training_resources(config, wc.dataset)["gpu_model"],
+            cpus_per_task=lambda wc: fc.training_resources(config, wc.dataset)["cpus_per_task"],
+            mem_mb=lambda wc: fc.training_resources(config, wc.dataset)["mem_mb"],
+            runtime=lambda wc: fc.training_resources(config, wc.dataset)["runtime"],
+        log:
+            f"{RESULTS}/logs/train_pack/{{dataset}}/{{objective}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/train_pack/{{dataset}}/{{objective}}.tsv"
+        conda:
+            ENV
+        script:
+            "../scripts/train_model.py"
+
+
 rule evaluate_model:
     input:
         data=rules.make_dataset.output.data,
