@@ -404,6 +404,15 @@ def test_run_record_names_the_device_model_when_run_json_has_it(tmp_path):
     assert runs.run_record(run, run["run_info"], None, None)["device"] == "cuda: NVIDIA H200"
 
 
+def test_runs_table_says_how_many_models_a_job_trained(tmp_path):
+    run = write_run(tmp_path, "toy", "ar", 0, [{"step": 1}], with_benchmarks=False)
+    assert runs.run_record(run, run["run_info"])["pack_size"] == 1  # run.json before packs: one model a job
+    info = json.loads(Path(run["run_info"]).read_text())
+    Path(run["run_info"]).write_text(json.dumps({**info, "pack_size": 3}))
+    table = runs.runs_markdown(pd.DataFrame([runs.run_record(run, run["run_info"])]))
+    assert "models in the job" in table.splitlines()[0] and "| 3 |" in table
+
+
 def test_mixed_hardware_names_the_tasks_whose_runs_differ():
     frame = pd.DataFrame({"task": ["toy", "toy", "star", "star"], "device": ["cpu", "cpu", "cpu", "cuda: H200"],
                           "precision": ["bfloat16", "float32", "float32", "float32"]})

@@ -427,14 +427,14 @@ def train_models(
     mcfg = ModelConfig(vocab_size=len(tokenizer), **model_config)
     objective.check_architecture(mcfg.architecture)
     precision = autocast_dtype(cfg.precision, device)
-    common = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(),
-              "dataset_fingerprint": data_io.dataset_fingerprint(data_dir), "code_fingerprint": code_fingerprint()}
+    fingerprints = {"dataset_fingerprint": data_io.dataset_fingerprint(data_dir), "code_fingerprint": code_fingerprint()}
     members = []
     for c, f in zip(train_configs, files):
         numbers = {k: v for k, v in asdict(c).items() if k not in CADENCE_KEYS}  # what changes the trained model
-        identity = {"objective": common["objective"], "model_config": common["model_config"], "train_config": numbers,
-                    "dataset_fingerprint": common["dataset_fingerprint"], "code_fingerprint": common["code_fingerprint"]}
-        member = Member(c, f, mcfg, identity, validation, device, processes, f"{Path(data_dir).name}/{objective.id}/seed{c.seed}")
+        identity = {"objective": objective.to_dict(), "model_config": mcfg.to_dict(), "train_config": numbers,
+                    **fingerprints}
+        run_name = f"{Path(data_dir).name}/{objective.id}/seed{c.seed}"  # which run a log line belongs to
+        member = Member(c, f, mcfg, identity, validation, device, processes, run_name)
         member.resume(device, processes, log)
         members.append(member)
     forward_model = members[0].model
@@ -477,7 +477,7 @@ def train_models(
             window_tokens += sum(lengths.sum() for _, lengths, _ in batches)
             if step % cfg.log_every == 0 or step == cfg.steps:
                 now = clock()
-                rate = 1 / max(now - window_start, 1e-9) * min(m.window_steps for m in group)
+                rate = min(m.window_steps for m in group) / max(now - window_start, 1e-9)
                 tokens_per_s = float(window_tokens) * processes.world_size / max(now - window_start, 1e-9)
                 eta = (cfg.steps - step) * (now - started) / max(step - first_step, 1)
                 for m in group:

@@ -1,4 +1,5 @@
-"""Each training run's size, hardware and time, from its run.json and Snakemake benchmark files."""
+"""Each training run's size, hardware and time, from its run.json and Snakemake benchmark files.
+A run trained in a pack (``pack_size`` > 1) shares its job's times with the pack's other seeds."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def run_record(identity: dict, run_info_path: str | Path, train_benchmark: str |
         # the device, with the GPU's or CPU's model where run.json names it
         "device": f"{info.get('device')}: {info['device_name']}" if info.get("device_name") else info.get("device"),
         "precision": info.get("precision"), "host": info.get("host"), "threads": info.get("threads"),
+        # models trained in the job (a pack of seeds): its times are the whole pack's
+        "pack_size": info.get("pack_size", 1),
         "torch": info.get("torch"), "git_commit": info.get("git_commit"),
         "train_loop_s": info.get("train_seconds_this_session"),
         "train_job_s": train.get("s"), "train_cpu_s": train.get("cpu_time"), "train_max_rss_mb": train.get("max_rss"),
@@ -53,6 +56,7 @@ def runs_markdown(runs: pd.DataFrame) -> str:
         "task": runs.dataset, "objective": runs.objective, "seed": runs.seed,
         "steps": [_num(v) for v in runs.steps], "parameters": [_num(v) for v in runs.parameters],
         "device": runs.device, "precision": [v or "–" for v in runs.precision], "host": runs.host, "threads": runs.threads,
+        "models in the job": runs.pack_size,
         "training job (s)": [_num(v) for v in runs.train_job_s],
         "training loop (s)": [_num(v, 1) for v in runs.train_loop_s],
         "CPU time (s)": [_num(v) for v in runs.train_cpu_s],
