@@ -44,6 +44,8 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=1, help="torch threads per process")
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: the GPU, where a tiny model's step waits on kernel launches (gpu_check.sh)")
     p.add_argument("--out", type=Path)
     p.add_argument("--worker", type=json.loads, help=argparse.SUPPRESS)  # one process's measurement
     return p.parse_args(argv)
@@ -67,19 +69,21 @@ def worker(spec: dict) -> dict:
     settings = fc.run_settings({**config, "tasks": [spec["task"]]}, spec["task"], spec["objective"])
     objective = Objective.from_config(spec["objective"], settings["objective"])
     cfg = TrainConfig(**{k: v for k, v in settings["training"].items() if k in TrainConfig.__dataclass_fields__})
-    device = resolve_device("cpu")
+    device = resolve_device(spec.get("device", "cpu"))
     precision = autocast_dtype(spec["precision"], device)
     tokenizer = load_tokenizer(spec["data"])
-    train = encode_examples(load_split(spec["data"], "train"), tokenizer)
-    host_lengths = train.lengths
+    train = encode_examples(load_split(spec["data"], "train"), tokenizer).to(device)
+    host_lengths = train.lengths.cpu()
     model_config = ModelConfig(vocab_size=len(tokenizer), **{**settings["model"], **SIZES[spec["size"]]})
     models, optimizers, samplers, schedulers = [], [], [], []
     for seed in spec["seeds"]:
         torch.manual_seed(seed)
-        models.append(Transformer(model_config))
+        models.append(Transformer(model_config).to(device))
         optimizers.append(make_optimizer(models[-1], cfg))
         schedulers.append(torch.optim.lr_scheduler.LambdaLR(optimizers[-1], lambda s: learning_rate(s, cfg)))
         samplers.append(torch.Generator().manual_seed(seed))
+    # the objectives' random streams: the sampler on a CPU, a generator on the device otherwise (as training)
+    draws = samplers if device.type == "cpu" else [torch.Generator(device=device).manual_seed(s) for s in spec["seeds"]]
     packs: dict = {}
     tokens, started = 0, None
     for step in range(spec["warmup"] + spec["steps"]):
@@ -88,14 +92,14 @@ def worker(spec: dict) -> dict:
         batches = [train.training_batch(torch.randint(len(train), (cfg.batch_size,), generator=g), host_lengths)
                    for g in samplers]
         if len(models) == 1:
-            losses = [training_step(models[0], optimizers[0], objective, *batches[0][:2], samplers[0], batches[0][2],
+            losses = [training_step(models[0], optimizers[0], objective, *batches[0][:2], draws[0], batches[0][2],
                                     precision, cfg.grad_clip)]
         else:
-            losses = packed_training_step(models, optimizers, objective, batches, samplers, precision, cfg.grad_clip,
+            losses = packed_training_step(models, optimizers, objective, batches, draws, precision, cfg.grad_clip,
                                           packs)
         for scheduler in schedulers:
             scheduler.step()
-        float(sum(losses))  # the step's work is done before the clock reads
+        float(sum(losses))  # the step's work is done (the device synchronised) before the clock reads
         tokens += sum(int(lengths.sum()) for _, lengths, _ in batches)
     seconds = time.perf_counter() - started
     return {"tokens": tokens, "seconds": seconds, "precision": str(precision or torch.float32).removeprefix("torch.")}
@@ -107,6 +111,14 @@ def run_worker(spec: dict) -> dict:
     if out.returncode:
         raise RuntimeError(f"worker {spec} failed:\n{out.stderr[-3000:]}")
     return {**json.loads(out.stdout.strip().splitlines()[-1]), "process_s": time.perf_counter() - started}
+
+
+def device_label(device: str) -> str:
+    if device == "cuda":
+        import torch
+
+        return torch.cuda.get_device_name()
+    return cpu_name()
 
 
 def cpu_name() -> str:
@@ -126,7 +138,7 @@ def main(argv=None) -> pd.DataFrame:
     from factorization_curse.data import make_dataset
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    cpu = cpu_name()
+    cpu = device_label(args.device)
     print(f"{cpu}: {args.threads} thread(s) per process, processes one after another, precision {args.precision}",
           flush=True)
     rows = []
@@ -139,21 +151,22 @@ def main(argv=None) -> pd.DataFrame:
                     for k in args.packs:
                         base = {"task": task, "data": str(data), "objective": objective, "size": size,
                                 "threads": args.threads, "precision": args.precision, "warmup": args.warmup,
+                                "device": args.device,
                                 "steps": args.steps}
                         alone = [run_worker({**base, "seeds": [seed]}) for seed in range(k)]
                         pack = run_worker({**base, "seeds": list(range(k))})
                         separate_rate = sum(r["tokens"] for r in alone) / sum(r["seconds"] for r in alone)
                         packed_rate = pack["tokens"] / pack["seconds"]
-                        rows.append({"cpu": cpu, "precision": pack["precision"], "threads": args.threads,
+                        rows.append({"device": cpu, "precision": pack["precision"], "threads": args.threads,
                                      "task": task, "objective": objective, "size": size, "K": k,
                                      "separate_tokens_per_s": round(separate_rate),
                                      "packed_tokens_per_s": round(packed_rate),
                                      "ratio": round(packed_rate / separate_rate, 2),
                                      "separate_process_s": round(sum(r["process_s"] for r in alone), 1),
                                      "packed_process_s": round(pack["process_s"], 1)})
-                        print(" ".join(f"{key}={value}" for key, value in rows[-1].items() if key != "cpu"), flush=True)
+                        print(" ".join(f"{key}={value}" for key, value in rows[-1].items() if key != "device"), flush=True)
     frame = pd.DataFrame(rows)
-    print(frame.drop(columns="cpu").to_string(index=False))
+    print(frame.drop(columns="device").to_string(index=False))
     slug = "".join(c if c.isalnum() else "-" for c in cpu.lower()).strip("-")[:40]
     out = args.out or ROOT / "benchmarks" / "results" / f"packing-{slug}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -82,3 +82,18 @@ def test_the_genwiki_benchmark_input_is_read_like_the_release_and_its_filler_is_
     assert len(records) == 12_000 and sum(r["graph"][0][1].startswith("fillerRelation") for r in records) == 10_800
     kept = filter_triples(records, min_relation_count=2)
     assert kept.triples and not any(t.relation.startswith("fillerRelation") for t in kept.triples)
+
+
+def test_packing_benchmark_times_the_same_batches_packed_as_apart(tmp_path):
+    """benchmarks/packing.py's measurement: a pack of two trains on exactly the batches the two
+    separate processes draw (same tokens), so its tokens/s compare like with like."""
+    import packing
+    from factorization_curse.data import make_dataset
+
+    make_dataset("retrieval", {"num_pairs": 24, "entity_length": 2, "token_pool_size": 16}, 0, tmp_path / "retrieval")
+    spec = {"task": "retrieval", "data": str(tmp_path / "retrieval"), "objective": "mlm-u", "size": "tiny",
+            "threads": 1, "precision": "fp32", "warmup": 1, "steps": 2, "device": "cpu"}
+    alone = [packing.worker({**spec, "seeds": [seed]}) for seed in (0, 1)]
+    together = packing.worker({**spec, "seeds": [0, 1]})
+    assert together["tokens"] == sum(r["tokens"] for r in alone) > 0
+    assert together["seconds"] > 0 and together["precision"] == "float32"
