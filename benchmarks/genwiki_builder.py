@@ -76,10 +76,10 @@ print(time.perf_counter() - started)
 """
 
 
-def build(genwiki: Path, out: Path, bpe: int, min_relation_count: int) -> tuple[float, float]:
+def build(genwiki: Path, out: Path, bpe: int, min_relation_count: int, split_seeds: str = "same") -> tuple[float, float]:
     """Seconds and peak resident GiB of one dataset build in a fresh process."""
     settings = {"genwiki_dir": str(genwiki), "subset": "full", "min_relation_count": min_relation_count,
-                "query_train_fraction": 0.8, "split_seeds": "same", "bpe_vocab_size": bpe}
+                "query_train_fraction": 0.8, "split_seeds": split_seeds, "bpe_vocab_size": bpe}
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = subprocess.run([sys.executable, "-c", BUILD, json.dumps(settings), str(out)], capture_output=True,
                             text=True)
@@ -96,7 +96,13 @@ def main() -> None:
     parser.add_argument("--min-relation-count", type=int, default=None,
                         help="default: the paper's 500 scaled to the input's share of the release's passages")
     parser.add_argument("--kept", type=float, default=0.05, help="share of passages the filters keep")
+    parser.add_argument("--keep", type=Path, help="keep the built datasets in this folder (wikireversal and, with "
+                        "--both-variants, wikireversal_split-different): e.g. for benchmarks/paper_budget.py "
+                        "--data-root; needs one --passages value")
+    parser.add_argument("--both-variants", action="store_true", help="also build the split_seeds: different variant")
     args = parser.parse_args()
+    if args.keep and len(args.passages) != 1:
+        parser.error("--keep needs exactly one --passages value")
     rows = []
     print(f"{'passages':>9} {'write s':>8} {'build s':>8} {'peak GiB':>9} {'ms/passage':>11}", flush=True)
     for n in sorted(args.passages):
@@ -105,8 +111,13 @@ def main() -> None:
             write_genwiki(Path(tmp) / "genwiki", n, args.kept)
             written = time.perf_counter() - started
             min_count = args.min_relation_count or max(2, round(500 * n / RELEASE_PASSAGES))
-            seconds, peak = build(Path(tmp) / "genwiki", Path(tmp) / "wikireversal", args.bpe, min_count)
-            info = json.loads((Path(tmp) / "wikireversal" / "info.json").read_text())
+            built = args.keep or Path(tmp)
+            seconds, peak = build(Path(tmp) / "genwiki", built / "wikireversal", args.bpe, min_count)
+            info = json.loads((built / "wikireversal" / "info.json").read_text())
+            if args.both_variants:
+                other, other_peak = build(Path(tmp) / "genwiki", built / "wikireversal_split-different", args.bpe,
+                                          min_count, "different")
+                print(f"{n:>9} split_seeds: different: {other:.1f} s, {other_peak:.2f} GiB peak", flush=True)
         rows.append((n, seconds, peak))
         print(f"{n:>9} {written:>8.1f} {seconds:>8.1f} {peak:>9.2f} {1000 * seconds / n:>11.3f}"
               f"   ({info['num_train']} training sequences)", flush=True)
