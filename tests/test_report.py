@@ -341,7 +341,7 @@ def test_write_report(tmp_path):
     assert "  - Paper: backward rises late" in text
     assert "toy, mlm-u, backward: 80.0% at step 40 (90% of that first reached at step 40; +40.0 points" in text
     assert "| toy | ar | 0 | 40 | 1,234 | cpu | – | box | 2 | 1 | 14 | 12.5 | 13 | 480 | 14 |" in text
-    assert "| toy | plm | 1 | 40 | 1,234 | cpu | – | box | 2 | – | 12.5 | – | – | – |" in text
+    assert "| toy | plm | 1 | 40 | 1,234 | cpu | – | box | 2 | 1 | – | 12.5 | – | – | – |" in text
     assert "mixes kinds of run" not in text
     assert "on box (cpu, 2 threads per job)" in text and "abcdef012345" in text
     assert "[table1.md](tables/paper/table1.md)" in text
