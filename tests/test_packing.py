@@ -9,6 +9,7 @@ from factorization_curse.data import make_dataset
 from factorization_curse.model import ModelConfig, Transformer
 from factorization_curse.objectives import Objective
 from factorization_curse.packing import PackedTransformer
+from factorization_curse.runtime import autocast_dtype
 from factorization_curse.training import RunFiles, TrainConfig, TrainingInterrupted, train_model, train_models
 
 from .conftest import make_batch
@@ -77,6 +78,23 @@ def test_pack_of_three_equals_three_runs_alone(request, tmp_path, task, objectiv
     # the seeds really differ: a pack is not three copies of one model
     first, second = (torch.load(f.model, weights_only=True)["model"]["embed.weight"] for f in packed[:2])
     assert not torch.equal(first, second)
+
+
+@pytest.mark.skipif(autocast_dtype("auto", torch.device("cpu")) is None, reason="this CPU does not compute bf16 natively")
+def test_pack_equals_runs_alone_under_bf16_autocast_too(retrieval, tmp_path):
+    """Where `precision: auto` trains in bf16 (a CPU with AVX512-BF16 or AMX), a pack changes no bit
+    either: the tiny preset's numbers are the same packed or not."""
+    objective = Objective("mlm-u", "mlm-uniform", {})
+    model = {"architecture": "encoder-decoder", "n_layer": 2, "n_head": 4, "d_model": 64}
+    alone = [_files(tmp_path / "alone", s) for s in SEEDS[:2]]
+    for seed, files in zip(SEEDS, alone):
+        train_model(retrieval, objective, model, _config(seed, precision="bf16"), files.model, files.metrics,
+                    files.run_info, log=lambda m: None)
+    packed = [_files(tmp_path / "packed", s) for s in SEEDS[:2]]
+    train_models(retrieval, objective, model, [_config(s, precision="bf16") for s in SEEDS[:2]], packed,
+                 log=lambda m: None)
+    for a, b in zip(alone, packed):
+        _same_run(a, b)
 
 
 def test_interrupted_pack_resumes_every_member(retrieval, tmp_path):
