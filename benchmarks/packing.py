@@ -1,19 +1,23 @@
-"""Packed training against separate processes: K models in one pack beside K processes of one model.
+"""Packed training against separate runs: K models in one pack beside K models trained apart.
 
     .venv/bin/python benchmarks/packing.py                           # the default grid below
     .venv/bin/python benchmarks/packing.py --tasks relationship --objectives mlm-u --packs 1 3
 
-For each task's tiny dataset (generated on the fly), objective, model size and K, on the same core
-budget (``--threads`` per process, default 1, processes one after another):
-- ``separate``: K processes, each training one model (seeds 0..K-1) as a ``train_model`` job does;
-- ``packed``: one process training the K models as one pack (``training.packed_training_step``),
-  as a ``train_pack`` job does.
-Each process builds the models and optimisers exactly as training does, runs ``--warmup`` steps, then
-times ``--steps`` steps (the training step only: evaluation during training is per member either
-way). Reported: tokens/s of the timed steps over all K models, the ratio packed / separate, and each
-side's process time from start to exit (start-up, dataset load, model set-up: what K jobs pay K
-times). Sizes: the tiny preset's model and ``small`` (4 layers of 256, the model-size sweep's largest
-tiny point). Prints one table and writes it as CSV (default benchmarks/results/packing-<cpu>.csv).
+For each task's tiny dataset (generated on the fly), objective, model size and K, on one core
+(``--threads`` per process, default 1):
+- ``separate``: K models (seeds 0..K-1), each stepped on its own, as K ``train_model`` jobs step
+  them (``training.training_step``);
+- ``packed``: K more models of the same seeds stepped as one pack, as a ``train_pack`` job steps
+  them (``training.packed_training_step``).
+Both sets live in one process and their steps alternate (K separate steps, then one packed step),
+so that both see the same machine: a shared machine's load changes between runs, not between two
+neighbouring steps. After ``--warmup`` steps, ``--steps`` are timed (the training step only:
+evaluation during training is per model either way). Reported: tokens/s over all K models, the
+ratio packed / separate, and ``startup_s``, what one training job spends before its first step
+(a fresh process: imports, dataset, model and optimiser set-up), which K separate jobs pay K times
+and a pack once. Sizes: the tiny preset's model and ``small`` (4 layers of 256, the model-size
+sweep's largest tiny point). ``--device cuda`` measures a GPU (benchmarks/gpu_check.sh). Prints one
+table and writes it as CSV (default benchmarks/results/packing-<device>.csv).
 """
 
 from __future__ import annotations
@@ -52,8 +56,8 @@ def parse_args(argv=None):
 
 
 def worker(spec: dict) -> dict:
-    """Train ``spec['seeds']`` as the pipeline would (one model: training_step; several: a pack) and
-    time the steps after the warm-up."""
+    """Step ``spec['seeds']`` apart and as a pack, alternating, and time both after the warm-up;
+    with ``startup_only``, stop before the first step (the start-up a job pays)."""
     import torch
 
     from factorization_curse import config as fc
@@ -75,34 +79,53 @@ def worker(spec: dict) -> dict:
     train = encode_examples(load_split(spec["data"], "train"), tokenizer).to(device)
     host_lengths = train.lengths.cpu()
     model_config = ModelConfig(vocab_size=len(tokenizer), **{**settings["model"], **SIZES[spec["size"]]})
-    models, optimizers, samplers, schedulers = [], [], [], []
-    for seed in spec["seeds"]:
-        torch.manual_seed(seed)
-        models.append(Transformer(model_config).to(device))
-        optimizers.append(make_optimizer(models[-1], cfg))
-        schedulers.append(torch.optim.lr_scheduler.LambdaLR(optimizers[-1], lambda s: learning_rate(s, cfg)))
-        samplers.append(torch.Generator().manual_seed(seed))
-    # the objectives' random streams: the sampler on a CPU, a generator on the device otherwise (as training)
-    draws = samplers if device.type == "cpu" else [torch.Generator(device=device).manual_seed(s) for s in spec["seeds"]]
+
+    def build():
+        """The models of ``seeds`` with their optimisers, schedules and generators, as training builds them."""
+        runs = []
+        for seed in spec["seeds"]:
+            torch.manual_seed(seed)
+            model = Transformer(model_config).to(device)
+            optimizer = make_optimizer(model, cfg)
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, cfg))
+            sampler = torch.Generator().manual_seed(seed)
+            # the objective's random stream: the sampler on a CPU, a generator on the device otherwise
+            draws = sampler if device.type == "cpu" else torch.Generator(device=device).manual_seed(seed)
+            runs.append((model, optimizer, scheduler, sampler, draws))
+        return runs
+
+    apart = build()
+    if spec.get("startup_only"):
+        return {}
+    together = build()
     packs: dict = {}
-    tokens, started = 0, None
+
+    def batch(sampler):
+        return train.training_batch(torch.randint(len(train), (cfg.batch_size,), generator=sampler), host_lengths)
+
+    seconds = {"separate": 0.0, "packed": 0.0}
+    tokens = {"separate": 0, "packed": 0}  # the same batches on both sides: equal (tested)
     for step in range(spec["warmup"] + spec["steps"]):
-        if step == spec["warmup"]:
-            tokens, started = 0, time.perf_counter()
-        batches = [train.training_batch(torch.randint(len(train), (cfg.batch_size,), generator=g), host_lengths)
-                   for g in samplers]
-        if len(models) == 1:
-            losses = [training_step(models[0], optimizers[0], objective, *batches[0][:2], draws[0], batches[0][2],
-                                    precision, cfg.grad_clip)]
-        else:
-            losses = packed_training_step(models, optimizers, objective, batches, draws, precision, cfg.grad_clip,
-                                          packs)
-        for scheduler in schedulers:
+        timed = step >= spec["warmup"]
+        started = time.perf_counter()
+        for model, optimizer, scheduler, sampler, draws in apart:
+            tokens_, lengths, entities = batch(sampler)
+            loss = training_step(model, optimizer, objective, tokens_, lengths, draws, entities, precision, cfg.grad_clip)
             scheduler.step()
-        float(sum(losses))  # the step's work is done (the device synchronised) before the clock reads
-        tokens += sum(int(lengths.sum()) for _, lengths, _ in batches)
-    seconds = time.perf_counter() - started
-    return {"tokens": tokens, "seconds": seconds, "precision": str(precision or torch.float32).removeprefix("torch.")}
+            float(loss)  # the step's work is done (the device synchronised) before the clock reads
+            tokens["separate"] += int(lengths.sum()) if timed else 0
+        middle = time.perf_counter()
+        batches = [batch(run[3]) for run in together]
+        losses = packed_training_step([r[0] for r in together], [r[1] for r in together], objective, batches,
+                                      [r[4] for r in together], precision, cfg.grad_clip, packs)
+        for run in together:
+            run[2].step()
+        float(sum(losses))
+        tokens["packed"] += sum(int(lengths.sum()) for _, lengths, _ in batches) if timed else 0
+        if timed:
+            seconds["separate"] += middle - started
+            seconds["packed"] += time.perf_counter() - middle
+    return {"tokens": tokens["separate"], "packed_tokens": tokens["packed"], **seconds, "precision": str(precision or torch.float32).removeprefix("torch.")}
 
 
 def run_worker(spec: dict) -> dict:
@@ -138,8 +161,8 @@ def main(argv=None) -> pd.DataFrame:
     from factorization_curse.data import make_dataset
 
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    cpu = device_label(args.device)
-    print(f"{cpu}: {args.threads} thread(s) per process, processes one after another, precision {args.precision}",
+    device = device_label(args.device)
+    print(f"{device}: {args.threads} thread(s), separate and packed steps alternating, precision {args.precision}",
           flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,26 +171,22 @@ def main(argv=None) -> pd.DataFrame:
             make_dataset(task, config["presets"]["tiny"]["data"][task], config.get("data_seed", 0), data)
             for objective in args.objectives:
                 for size in args.sizes:
+                    base = {"task": task, "data": str(data), "objective": objective, "size": size,
+                            "threads": args.threads, "precision": args.precision, "warmup": args.warmup,
+                            "steps": args.steps, "device": args.device}
+                    startup = run_worker({**base, "seeds": [0], "startup_only": True})["process_s"]
                     for k in args.packs:
-                        base = {"task": task, "data": str(data), "objective": objective, "size": size,
-                                "threads": args.threads, "precision": args.precision, "warmup": args.warmup,
-                                "device": args.device,
-                                "steps": args.steps}
-                        alone = [run_worker({**base, "seeds": [seed]}) for seed in range(k)]
-                        pack = run_worker({**base, "seeds": list(range(k))})
-                        separate_rate = sum(r["tokens"] for r in alone) / sum(r["seconds"] for r in alone)
-                        packed_rate = pack["tokens"] / pack["seconds"]
-                        rows.append({"device": cpu, "precision": pack["precision"], "threads": args.threads,
+                        r = run_worker({**base, "seeds": list(range(k))})
+                        rows.append({"device": device, "precision": r["precision"], "threads": args.threads,
                                      "task": task, "objective": objective, "size": size, "K": k,
-                                     "separate_tokens_per_s": round(separate_rate),
-                                     "packed_tokens_per_s": round(packed_rate),
-                                     "ratio": round(packed_rate / separate_rate, 2),
-                                     "separate_process_s": round(sum(r["process_s"] for r in alone), 1),
-                                     "packed_process_s": round(pack["process_s"], 1)})
-                        print(" ".join(f"{key}={value}" for key, value in rows[-1].items() if key != "device"), flush=True)
+                                     "separate_tokens_per_s": round(r["tokens"] / r["separate"]),
+                                     "packed_tokens_per_s": round(r["tokens"] / r["packed"]),
+                                     "ratio": round(r["separate"] / r["packed"], 2), "startup_s": round(startup, 1)})
+                        print(" ".join(f"{key}={value}" for key, value in rows[-1].items() if key != "device"),
+                              flush=True)
     frame = pd.DataFrame(rows)
     print(frame.drop(columns="device").to_string(index=False))
-    slug = "".join(c if c.isalnum() else "-" for c in cpu.lower()).strip("-")[:40]
+    slug = "".join(c if c.isalnum() else "-" for c in device.lower()).strip("-")[:40]
     out = args.out or ROOT / "benchmarks" / "results" / f"packing-{slug}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
