@@ -1,15 +1,18 @@
 """Several models of one configuration trained as one: a pack.
 
-A tiny model's training step is a few hundred small operators. K models of the same shape (the
-seeds of one task and objective) can run each operator once for all K: their weights are stacked
-along a leading *member* dimension and every linear layer becomes one batched matrix product
-(``torch.baddbmm``), every attention one call over the members' batches together. Each member keeps
-its own parameters, optimiser, data order, masks and random streams (``training.train_models``), so
-a member of a pack trains bit for bit as it would alone in fp32 on a CPU (tested): a batched product
-gives each member's slice exactly what ``F.linear`` gives it alone, forward and backward, and so
-does attention over the flattened batch; layer norms, embeddings and the output head, where that
-does not hold or the members' shapes differ, run member by member. Members whose batches differ in
-width step in packs of their own width (:func:`same_width_groups`).
+A tiny model's training step is a few hundred small operators, which on a GPU each wait for a kernel
+launch. K models of the same shape (the seeds of one task and objective) can run each operator once
+for all K: their weights are stacked along a leading *member* dimension, every linear layer becomes
+one batched matrix product (``torch.baddbmm``) and every attention one call over the members'
+batches together. (On a CPU, where the step is bound by its arithmetic, this gains nothing: 0.88-1.05x
+measured by benchmarks/packing.py, so the tiny preset does not pack.) Each member keeps its own
+parameters, optimiser, data order, masks and random streams (``training.train_models``), so a
+member of a pack trains bit for bit as it would alone (tested in fp32, and under bf16 autocast on a
+CPU that computes bf16): a batched product gives each member's slice exactly what ``F.linear`` gives
+it alone, forward and backward, and so does attention over the flattened batch; layer norms,
+embeddings and the output head, where that does not hold or the members' shapes differ, run member
+by member. Members whose batches differ in width step in packs of their own width
+(:func:`same_width_groups`).
 
 :class:`PackedTransformer` is :class:`model.Transformer` itself (its forward code, unchanged) over
 packed leaves: the blocks are shallow copies of the first member's whose ``nn.Linear``,
