@@ -58,15 +58,17 @@ def parse_args(argv=None):
 def worker(spec: dict) -> dict:
     """Step ``spec['seeds']`` apart and as a pack, alternating, and time both after the warm-up;
     with ``startup_only``, stop before the first step (the start-up a job pays)."""
+    from dataclasses import replace
+
     import torch
 
     from factorization_curse import config as fc
     from factorization_curse.data import encode_examples, load_split, load_tokenizer
-    from factorization_curse.model import ModelConfig, Transformer
+    from factorization_curse.distributed import Processes
+    from factorization_curse.model import ModelConfig
     from factorization_curse.objectives import Objective
     from factorization_curse.runtime import autocast_dtype, resolve_device
-    from factorization_curse.training import (TrainConfig, learning_rate, make_optimizer, packed_training_step,
-                                              training_step)
+    from factorization_curse.training import Member, RunFiles, TrainConfig, packed_training_step, training_step
 
     torch.set_num_threads(spec["threads"])
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -74,58 +76,50 @@ def worker(spec: dict) -> dict:
     objective = Objective.from_config(spec["objective"], settings["objective"])
     cfg = TrainConfig(**{k: v for k, v in settings["training"].items() if k in TrainConfig.__dataclass_fields__})
     device = resolve_device(spec.get("device", "cpu"))
+    processes = Processes.from_environment()
     precision = autocast_dtype(spec["precision"], device)
     tokenizer = load_tokenizer(spec["data"])
     train = encode_examples(load_split(spec["data"], "train"), tokenizer).to(device)
+    validation = encode_examples(load_split(spec["data"], "validation"), tokenizer)
     host_lengths = train.lengths.cpu()
     model_config = ModelConfig(vocab_size=len(tokenizer), **{**settings["model"], **SIZES[spec["size"]]})
 
-    def build():
-        """The models of ``seeds`` with their optimisers, schedules and generators, as training builds them."""
-        runs = []
-        for seed in spec["seeds"]:
-            torch.manual_seed(seed)
-            model = Transformer(model_config).to(device)
-            optimizer = make_optimizer(model, cfg)
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(s, cfg))
-            sampler = torch.Generator().manual_seed(seed)
-            # the objective's random stream: the sampler on a CPU, a generator on the device otherwise
-            draws = sampler if device.type == "cpu" else torch.Generator(device=device).manual_seed(seed)
-            runs.append((model, optimizer, scheduler, sampler, draws))
-        return runs
+    def build() -> list[Member]:
+        """The models of ``seeds`` as training builds them (nothing is written: no step is saved)."""
+        unused = RunFiles("model.pt", "metrics.jsonl", "run.json")
+        return [Member(replace(cfg, seed=seed), unused, model_config, {}, validation, device, processes, f"seed{seed}")
+                for seed in spec["seeds"]]
 
     apart = build()
     if spec.get("startup_only"):
         return {}
     together = build()
     packs: dict = {}
-
-    def batch(sampler):
-        return train.training_batch(torch.randint(len(train), (cfg.batch_size,), generator=sampler), host_lengths)
-
     seconds = {"separate": 0.0, "packed": 0.0}
     tokens = {"separate": 0, "packed": 0}  # the same batches on both sides: equal (tested)
     for step in range(spec["warmup"] + spec["steps"]):
         timed = step >= spec["warmup"]
         started = time.perf_counter()
-        for model, optimizer, scheduler, sampler, draws in apart:
-            tokens_, lengths, entities = batch(sampler)
-            loss = training_step(model, optimizer, objective, tokens_, lengths, draws, entities, precision, cfg.grad_clip)
-            scheduler.step()
+        for m in apart:
+            tokens_, lengths, entities = m.next_batch(train, host_lengths, processes)
+            loss = training_step(m.model, m.optimizer, objective, tokens_, lengths, m.draws, entities, precision,
+                                 cfg.grad_clip)
+            m.scheduler.step()
             float(loss)  # the step's work is done (the device synchronised) before the clock reads
             tokens["separate"] += int(lengths.sum()) if timed else 0
         middle = time.perf_counter()
-        batches = [batch(run[3]) for run in together]
-        losses = packed_training_step([r[0] for r in together], [r[1] for r in together], objective, batches,
-                                      [r[4] for r in together], precision, cfg.grad_clip, packs)
-        for run in together:
-            run[2].step()
+        batches = [m.next_batch(train, host_lengths, processes) for m in together]
+        losses = packed_training_step([m.model for m in together], [m.optimizer for m in together], objective,
+                                      batches, [m.draws for m in together], precision, cfg.grad_clip, packs)
+        for m in together:
+            m.scheduler.step()
         float(sum(losses))
         tokens["packed"] += sum(int(lengths.sum()) for _, lengths, _ in batches) if timed else 0
         if timed:
             seconds["separate"] += middle - started
             seconds["packed"] += time.perf_counter() - middle
-    return {"tokens": tokens["separate"], "packed_tokens": tokens["packed"], **seconds, "precision": str(precision or torch.float32).removeprefix("torch.")}
+    return {"tokens": tokens["separate"], "packed_tokens": tokens["packed"], **seconds,
+            "precision": str(precision or torch.float32).removeprefix("torch.")}
 
 
 def run_worker(spec: dict) -> dict:
@@ -137,20 +131,12 @@ def run_worker(spec: dict) -> dict:
 
 
 def device_label(device: str) -> str:
-    if device == "cuda":
-        import torch
+    """The GPU's or CPU's model name (runtime.device_name, as run.json records it)."""
+    import torch
 
-        return torch.cuda.get_device_name()
-    return cpu_name()
+    from factorization_curse.runtime import device_name
 
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    import platform
-
-    return platform.processor() or "cpu"
+    return device_name(torch.device(device))
 
 
 def main(argv=None) -> pd.DataFrame:

@@ -68,8 +68,6 @@ def pack_module(modules: list[nn.Module]) -> nn.Module:
         return PackedLinear(modules)
     if isinstance(first, (nn.LayerNorm, nn.Embedding)):
         return PerMember(modules)
-    if isinstance(first, nn.Dropout) and first.p > 0:
-        raise ValueError("a pack needs dropout 0: K models would draw their dropout masks from one stream")
     if next(first.parameters(recurse=False), None) is not None:
         raise TypeError(f"cannot pack a {type(first).__name__}: it holds parameters of its own")
     shell = copy.copy(first)
