@@ -80,11 +80,13 @@ def test_the_bottom_module_imports_nothing_from_the_package():
     assert import_graph()["factorization_curse.runtime"] == set()
 
 
+# Blocks loading torch's library (torch._C, which torch's own __init__ imports first), not finding
+# it: a module may name torch lazily (runtime.import_lazily) as long as it never uses it on import.
 BLOCK_TORCH = (
     "import sys\n"
     "class Block:\n"
     "    def find_spec(self, name, path=None, target=None):\n"
-    "        if name == 'torch' or name.startswith('torch.'):\n"
+    "        if name == 'torch._C' or name.startswith('torch._C.'):\n"
     "            raise ImportError('torch is blocked in this test')\n"
     "sys.meta_path.insert(0, Block())\n"
 )
@@ -93,11 +95,13 @@ BLOCK_TORCH = (
 ANALYSIS = sorted(module_name(p).removeprefix("factorization_curse.") for p in (PACKAGE / "analysis").rglob("*.py"))
 
 
-@pytest.mark.parametrize("module", ["config", "metrics", "runtime", "answers", "tasks", "tasks.base", *ANALYSIS])
+@pytest.mark.parametrize("module", ["config", "metrics", "runtime", "answers", "tasks", "tasks.base", "settings",
+                                    "objectives", *ANALYSIS])
 def test_torch_free_modules_import_with_torch_blocked(module):
     """The results layer (analysis/) never loads torch, nor do the config resolution (DAG build),
-    the metric registry and the task registry it reads."""
-    code = BLOCK_TORCH + f"import factorization_curse.{module}\nassert 'torch' not in sys.modules\n"
+    the metric registry and the task registry it reads, the model settings and the objective
+    registry it checks."""
+    code = BLOCK_TORCH + f"import factorization_curse.{module}\nassert 'torch._C' not in sys.modules\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -111,3 +115,35 @@ def test_blocking_torch_really_blocks_it():
     result = subprocess.run([sys.executable, "-c", BLOCK_TORCH + "import factorization_curse.model\n"],
                             capture_output=True, text=True)
     assert result.returncode != 0 and "torch is blocked" in result.stderr
+
+
+def test_the_dag_build_never_loads_torch(tmp_path):
+    """A Snakemake dry run of `all` and `sweeps` (config checks included: every objective and model
+    setting built) with torch's library blocked: the DAG build, which every invocation and every
+    cluster job repeats, costs no torch import (1.5-2 s)."""
+    root = PACKAGE.parents[1]
+    code = BLOCK_TORCH + (
+        "from snakemake.cli import main\n"
+        f"sys.argv = ['snakemake', '-s', {str(root / 'Snakefile')!r}, '-d', {str(tmp_path)!r}, '-n', 'all', 'sweeps']\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "rule train_model" in result.stdout  # it planned the jobs
+
+
+def test_a_lazily_named_torch_loads_on_first_use_and_runs_the_rules():
+    """objectives.py's torch is the real module once used, for the rules and for any later import."""
+    code = (
+        "import sys\n"
+        "from factorization_curse.objectives import Objective\n"
+        "assert 'torch._C' not in sys.modules\n"
+        "import torch\n"
+        "ar = Objective.from_config('ar', {'kind': 'ar', 'architecture': 'decoder'})\n"
+        "f = ar(torch.tensor([[1, 5, 6, 2]]), torch.tensor([4]))\n"
+        "assert 'torch._C' in sys.modules and f.rank.tolist() == [[-1, 1, 2, 3]], f.rank\n"
+        "from torch import nn\n"
+        "assert nn.Linear(2, 2)(torch.ones(2)).shape == (2,)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -11,8 +11,9 @@ beside the task and aggregated into the task's table, e.g. WikiReversal's ``spli
 different``). A derived dataset's folder is called ``<name>-<value>``; nothing reads a setting back
 out of that name.
 
-Torch-free at import (the results layer and the DAG build import it); the checks that build model
-and objective objects import those modules when they run.
+Torch-free, checks included (the results layer and the DAG build import it): the checks build
+model settings (:mod:`.settings`) and objectives (:mod:`.objectives`, which loads torch only
+when a rule runs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, fields
 
+from .settings import CADENCE_KEYS
 from .tasks import TASKS
 
 class ConfigError(ValueError):
@@ -191,16 +193,12 @@ def run_settings(config: dict, dataset: str, objective_id: str) -> dict:
 
 def run_identity(settings: dict) -> dict:
     """What identifies a run for reruns: its settings (see :func:`run_settings`) without the training
-    cadence (logging, validation and checkpoint intervals, ``training.CADENCE_KEYS``)."""
-    from .training import CADENCE_KEYS
-
+    cadence (logging, validation and checkpoint intervals, :data:`CADENCE_KEYS`)."""
     return {**settings, "training": {k: v for k, v in settings["training"].items() if k not in CADENCE_KEYS}}
 
 
 def run_cadence(settings: dict) -> dict:
     """The training cadence of a run (read by the job from the config, never a rerun trigger)."""
-    from .training import CADENCE_KEYS
-
     return {k: v for k, v in settings["training"].items() if k in CADENCE_KEYS}
 
 
@@ -362,7 +360,7 @@ def _check_factorization_gap(config: dict) -> None:
 
 def _check_model_size_sweep(config: dict) -> None:
     """Every size must be a model the architecture can build, on a task that exists."""
-    from .model import ModelConfig
+    from .settings import ModelConfig
 
     sweep = config.get("model_size_sweep")
     if not sweep:
@@ -378,7 +376,7 @@ def _check_model_size_sweep(config: dict) -> None:
 
 def check_config(config: dict) -> None:
     """Cross-field checks (the JSON schema checks each field alone). Raises ConfigError."""
-    from .model import ARCHITECTURES
+    from .settings import ARCHITECTURES
     from .objectives import Objective
 
     preset(config)
@@ -455,7 +453,7 @@ def check_config(config: dict) -> None:
 def _check_models(config: dict) -> None:
     """Build the model config of every run the preset plans (tasks and sweeps), so that an impossible
     model (e.g. n_head 3 with d_model 32) fails here, before any dataset is built."""
-    from .model import ModelConfig
+    from .settings import ModelConfig
 
     runs = [(task, o) for task in config["tasks"] for o in task_objectives(config, task) if o in config["objectives"]]
     runs += [(derived_name(name, sweep["values"][0]), o) for name, sweep in config.get("sweeps", {}).items()

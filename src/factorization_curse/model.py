@@ -19,7 +19,6 @@ aligned with the tokens: ``logits[:, i]`` is the prediction of ``tokens[:, i]`` 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -27,37 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .runtime import load_state
+from .settings import ModelConfig
 from .vocabulary import MASK_ID, PAD_ID
-
-ARCHITECTURES = ("decoder", "encoder", "encoder-decoder")
-BOS_POSITIONS = ("sink", "ordinary")
-
-
-@dataclass
-class ModelConfig:
-    vocab_size: int
-    architecture: str = "encoder-decoder"
-    n_layer: int = 2  # blocks per stack (the encoder-decoder has this many in each stream)
-    n_head: int = 4
-    d_model: int = 128
-    d_ff: int = 0  # MLP width; 0 means 4 * d_model
-    dropout: float = 0.0  # the paper trains without dropout
-    rope_base: float = 10000.0
-    # "sink": the BOS key carries no position (see the module docstring); "ordinary": BOS is rotated
-    # like every other token (position 0). The paper does not say; the report's notes give the ablation.
-    bos_position: str = "ordinary"
-
-    def __post_init__(self):
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.architecture!r}; choose one of {ARCHITECTURES}")
-        if self.bos_position not in BOS_POSITIONS:
-            raise ValueError(f"bos_position={self.bos_position!r}: choose one of {BOS_POSITIONS}")
-        if self.d_model % self.n_head or (self.d_model // self.n_head) % 2:
-            raise ValueError(f"d_model={self.d_model} must split into n_head={self.n_head} heads of even width")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def attention(q, k, v, mask=None, is_causal=False, dropout_p=0.0):
     """Scaled dot-product attention over [..., H, T, Dh] (leading dimensions: the batch, and for a

@@ -15,6 +15,8 @@ Adding an objective: write one function ``(tokens, lengths, generator, **params)
 and register it in ``OBJECTIVE_KINDS``; the config names it under ``objectives``. Objectives that
 need to know where the entities are (entity-level reversal) also take ``entities``: per token, the
 number k > 0 of the marked entity it belongs to, 0 outside entities (see ``data.encode_examples``).
+The registry is read without torch (the DAG build checks the config with it); torch loads when a
+rule first runs.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import torch
-
+from .runtime import import_lazily
 from .vocabulary import BOS_ID, ENTITY_CLOSE_ID, ENTITY_OPEN_ID, EOS_ID, PAD_ID
+
+# Loaded on first use: the Snakemake DAG build reads only the registry below (config.check_config),
+# the jobs that train and evaluate run the rules.
+torch = import_lazily("torch")
 
 BOS_RANK = -1
 

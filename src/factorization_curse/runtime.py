@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import importlib.util
 import os
 import platform
 import subprocess
@@ -22,6 +23,25 @@ if TYPE_CHECKING:
 
 PACKAGE = Path(__file__).resolve().parent
 SCRIPTS = PACKAGE.parents[1] / "workflow" / "scripts"  # (absent where the package is installed elsewhere)
+
+
+# --- deferred imports ------------------------------------------------------------------------
+
+def import_lazily(name: str):
+    """Module ``name``, executed on its first attribute access (the standard library's
+    ``importlib.util.LazyLoader`` recipe; already imported: the module itself). objectives.py names
+    torch this way, so that the Snakemake DAG build checks every objective of the config without
+    loading torch (1.5-2 s per invocation, measured); any use of ``torch.<attr>`` loads it."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 # --- device, precision, threads -------------------------------------------------------------

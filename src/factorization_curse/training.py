@@ -33,45 +33,11 @@ from .objectives import Factorization, Objective
 from .packing import PackedTransformer, same_width_groups, stack_factorizations
 from .runtime import (UnreadableFileError, atomic_save, atomic_write_text, autocast, autocast_dtype, code_fingerprint,
                       device_name, git_commit, load_state, resolve_device)
+from .settings import CADENCE_KEYS, TrainConfig
 
 # Seconds on a clock that never jumps back: progress rates and the checkpoint_minutes cadence read it
 # (one name, so a test can drive the cadence with a clock of its own).
 clock = time.monotonic
-
-
-@dataclass
-class TrainConfig:
-    steps: int = 2000
-    # > 0: the budget in epochs of the training split, as the paper gives it (WikiReversal: 1500);
-    # steps = ceil(epochs * training sequences / sequences a step), computed when the data is loaded
-    epochs: float = 0.0
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    warmup_fraction: float = 0.01  # the paper warms up over 1% of training
-    lr_schedule: str = "cosine"  # "cosine" (decay to min_lr_fraction) or "constant"
-    min_lr_fraction: float = 0.1
-    grad_clip: float = 1.0
-    eval_every: int = 250  # steps between validation-split evaluations logged to metrics.jsonl
-    eval_max_examples: int = 1000  # validation questions per evaluation during training (per run)
-    checkpoint_every: int = 500  # steps between rolling checkpoints (0: by steps never)
-    # minutes between rolling checkpoints (0: by time never): at paper scale a checkpoint is ~1 GB,
-    # so time, not steps, bounds the work a preemption loses
-    checkpoint_minutes: float = 0.0
-    log_every: int = 100
-    seed: int = 0
-    device: str = "auto"  # "auto" (cuda if visible), "cpu" or "cuda"
-    # "auto": bf16 autocast where the hardware computes in bf16 (a GPU that supports it, a CPU with
-    # AVX512-BF16 or AMX; measured at the tiny preset on Zen 4: training steps 1.3-1.5x faster), else
-    # fp32; "bf16" or "fp32" to force
-    precision: str = "auto"
-    compile: bool = False  # torch.compile the model (measured: slower at the tiny preset on CPU)
-
-
-# Settings that change only what is logged, evaluated on validation, or checkpointed, and when: never
-# the trained model. They are not part of a run's identity, so changing them neither reruns a
-# training job nor restarts a checkpointed run.
-CADENCE_KEYS = ("log_every", "eval_every", "eval_max_examples", "checkpoint_every", "checkpoint_minutes")
 
 
 def steps_for_epochs(epochs: float, sequences: int, per_step: int) -> int:
