@@ -21,7 +21,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, fields
 
-from .settings import CADENCE_KEYS
+from .objectives import Objective
+from .settings import ARCHITECTURES, CADENCE_KEYS, ModelConfig
 from .tasks import TASKS
 
 class ConfigError(ValueError):
@@ -40,8 +41,6 @@ def _check_entities(config: dict, task: str, objective_ids: list[str], where: st
     """Entity-level objectives need a task that marks its entities."""
     if TASKS[task].marks_entities:
         return
-    from .objectives import Objective
-
     needy = [o for o in objective_ids if o in config["objectives"]
              and Objective.from_config(o, config["objectives"][o]).spec.needs_entities]
     if needy:
@@ -360,8 +359,6 @@ def _check_factorization_gap(config: dict) -> None:
 
 def _check_model_size_sweep(config: dict) -> None:
     """Every size must be a model the architecture can build, on a task that exists."""
-    from .settings import ModelConfig
-
     sweep = config.get("model_size_sweep")
     if not sweep:
         return
@@ -376,9 +373,6 @@ def _check_model_size_sweep(config: dict) -> None:
 
 def check_config(config: dict) -> None:
     """Cross-field checks (the JSON schema checks each field alone). Raises ConfigError."""
-    from .settings import ARCHITECTURES
-    from .objectives import Objective
-
     preset(config)
     for oid, entry in config["objectives"].items():
         try:
@@ -453,8 +447,6 @@ def check_config(config: dict) -> None:
 def _check_models(config: dict) -> None:
     """Build the model config of every run the preset plans (tasks and sweeps), so that an impossible
     model (e.g. n_head 3 with d_model 32) fails here, before any dataset is built."""
-    from .settings import ModelConfig
-
     runs = [(task, o) for task in config["tasks"] for o in task_objectives(config, task) if o in config["objectives"]]
     runs += [(derived_name(name, sweep["values"][0]), o) for name, sweep in config.get("sweeps", {}).items()
              for o in sweep["objectives"]]
